@@ -36,6 +36,13 @@ GEN_SRC  := $(wildcard $(BUILD)/gen/*.c)
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 
+# `make V=1` shows full command lines.
+ifeq ($(V),1)
+Q :=
+else
+Q := @
+endif
+
 DEPS_STAMP := $(BUILD)/.deps-ok
 FLAGS_STAMP := $(BUILD)/.flags
 
@@ -58,18 +65,21 @@ FORCE:
 
 $(BUILD)/%.o: %.c $(FLAGS_STAMP) $(GEN_HDRS)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_ALL) -c $< -o $@
+	@$(if $(Q),echo "  CC      $<")
+	$(Q)$(CC) $(CFLAGS_ALL) -c $< -o $@
 
 $(BUILD)/libdatamate.a: $(LIB_OBJ) $(GEN_OBJ)
 	@rm -f $@
-	ar rcs $@ $^
+	$(Q)ar rcs $@ $^
 
 $(BUILD)/datamate: $(CLI_OBJ) $(BUILD)/libdatamate.a
-	$(CC) $(LDFLAGS_ALL) -o $@ $(CLI_OBJ) $(BUILD)/libdatamate.a $(LIBS_ALL)
+	@$(if $(Q),echo "  LINK    $@")
+	$(Q)$(CC) $(LDFLAGS_ALL) -o $@ $(CLI_OBJ) $(BUILD)/libdatamate.a $(LIBS_ALL)
 
 $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libdatamate.a $(FLAGS_STAMP)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_ALL) -Itests/unit -o $@ $< $(BUILD)/libdatamate.a $(LDFLAGS_ALL) -lcmocka $(LIBS_ALL)
+	@$(if $(Q),echo "  TEST    $@")
+	$(Q)$(CC) $(CFLAGS_ALL) -Itests/unit -o $@ $< $(BUILD)/libdatamate.a $(LDFLAGS_ALL) -lcmocka $(LIBS_ALL)
 
 unit: $(UNIT_BIN)
 

@@ -29,7 +29,7 @@ int dm_buf_append(struct dm_buf *b, const void *p, size_t n);
 int dm_buf_putc(struct dm_buf *b, char c);
 int dm_buf_puts(struct dm_buf *b, const char *s);
 int dm_buf_printf(struct dm_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-int dm_buf_vprintf(struct dm_buf *b, const char *fmt, va_list ap);
+int dm_buf_vprintf(struct dm_buf *b, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
 /* Appends s as a JSON string literal with quotes, escaping control characters, quotes,
  * backslashes, and '<', '>', '&' (safe inside HTML); invalid UTF-8 bytes become U+FFFD. */
 int dm_buf_json_str(struct dm_buf *b, const char *s, size_t n);

@@ -16,7 +16,7 @@ void dm_error_clear(struct dm_error *err)
     err->msg[0] = '\0';
 }
 
-static void error_vset(struct dm_error *err, int code, int64_t offset, int64_t line,
+__attribute__((format(printf, 5, 0))) static void error_vset(struct dm_error *err, int code, int64_t offset, int64_t line,
                        const char *fmt, va_list ap)
 {
     err->code = code;
