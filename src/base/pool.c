@@ -27,13 +27,14 @@ unsigned dm_cpu_count(void)
     return n > 0 ? (unsigned)n : 1;
 }
 
-/* Runs tasks of job until none are left to hand out. The next task is claimed before the
- * current one is reported done, so the job (possibly on its owner's stack) is never touched
- * after this thread's last completion: the owner may return as soon as done == ntasks. */
-static void job_drain(struct dm_pool *pool, struct dm_pool_job *job, unsigned worker)
+/* Runs task t (already claimed) and further tasks of job until none are left to hand out.
+ * The next task is claimed before the current one is reported done, so the job (possibly on
+ * its owner's stack) is never touched after this thread's last completion: the owner may
+ * return as soon as done == ntasks. A thread may only touch a job while it holds a claimed,
+ * unfinished task or the pool lock with the job still queued. */
+static void job_run_from(struct dm_pool *pool, struct dm_pool_job *job, size_t t, unsigned worker)
 {
     size_t ntasks = job->ntasks;
-    size_t t = atomic_fetch_add(&job->next, 1);
     while (t < ntasks) {
         job->fn(job->ctx, t, worker);
         size_t t2 = atomic_fetch_add(&job->next, 1);
@@ -45,6 +46,12 @@ static void job_drain(struct dm_pool *pool, struct dm_pool_job *job, unsigned wo
         }
         t = t2;
     }
+}
+
+/* The owner's drain: the owner keeps its job alive, so it may claim without the lock. */
+static void job_drain(struct dm_pool *pool, struct dm_pool_job *job, unsigned worker)
+{
+    job_run_from(pool, job, atomic_fetch_add(&job->next, 1), worker);
 }
 
 /* Removes job from the queue if it is there; caller holds the lock. The job is only
@@ -77,13 +84,18 @@ static void *worker_main(void *p)
             pthread_cond_wait(&pool->work, &pool->mu);
         if (pool->stop)
             break;
+        /* Claim the first task under the lock: a queued job is alive, and once this thread
+         * holds an unfinished task its owner cannot return (it waits for done == ntasks).
+         * Dropping the lock before claiming let a worker touch a job whose owner had
+         * already finished it and returned (a dead stack frame). */
         struct dm_pool_job *job = pool->head;
-        if (atomic_load(&job->next) >= job->ntasks) {
+        size_t t = atomic_fetch_add(&job->next, 1);
+        if (t >= job->ntasks) {
             queue_remove(pool, job);
             continue;
         }
         pthread_mutex_unlock(&pool->mu);
-        job_drain(pool, job, id);
+        job_run_from(pool, job, t, id);
         pthread_mutex_lock(&pool->mu);
     }
     pthread_mutex_unlock(&pool->mu);

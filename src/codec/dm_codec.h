@@ -37,6 +37,17 @@ size_t dm_codec_bound(enum dm_codec c, size_t n);
  * *out_len receives the compressed size. Returns 0, -EINVAL (unsupported), -ENOMEM. */
 int dm_codec_compress(enum dm_codec c, int level, const void *src, size_t src_len, void *dst,
                       size_t dst_cap, size_t *out_len, struct dm_error *err);
+/* Reusable compression state (zstd / gzip contexts kept between calls): a caller that
+ * compresses many pages on one thread keeps one. Start with NULL; the first call creates it.
+ * Not thread-safe: one per thread. */
+struct dm_codec_cctx;
+/* Like dm_codec_compress, reusing (creating on first use) *ctx. */
+int dm_codec_compress_ctx(struct dm_codec_cctx **ctx, enum dm_codec c, int level,
+                          const void *src, size_t src_len, void *dst, size_t dst_cap,
+                          size_t *out_len, struct dm_error *err);
+/* Frees a context (NULL-safe). */
+void dm_codec_cctx_free(struct dm_codec_cctx *ctx);
+
 /* Decompresses src into exactly dst_len bytes at dst. GZIP accepts concatenated members.
  * Returns 0, DM_ECORRUPT (bad data or wrong size), DM_EUNSUPPORTED, -ENOMEM. */
 int dm_codec_decompress(enum dm_codec c, const void *src, size_t src_len, void *dst,
