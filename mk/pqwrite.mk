@@ -14,6 +14,7 @@ $(BUILD)/src/parquet/writer.o: $(BUILD)/gen/dm_build_id.h
 # Helper that writes the interop cases checked by tests/interop/pq_write.t.
 $(BUILD)/helpers/pq_write_cases: tests/interop/pq_write_cases.c $(BUILD)/libdatamate.a $(FLAGS_STAMP)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_ALL) -o $@ $< $(BUILD)/libdatamate.a $(LDFLAGS_ALL) $(LIBS_ALL)
+	@$(if $(Q),echo "  LINK    $@")
+	$(Q)$(CC) $(CFLAGS_ALL) -o $@ $< $(BUILD)/libdatamate.a $(LDFLAGS_ALL) $(LIBS_ALL)
 
 TEST_DEPS += $(BUILD)/helpers/pq_write_cases
