@@ -27,6 +27,7 @@ int dm_cli_parse_count(const char *s, unsigned long long *out);
 /* Number of worker threads from --threads (0 = all cores). */
 unsigned dm_cli_threads(const char *s);
 
+int cmd_inspect(int argc, char **argv);
 int cmd_version(int argc, char **argv);
 
 #endif

@@ -10,6 +10,7 @@
 #include "banned.h"
 
 static const struct dm_cmd commands[] = {
+    {"inspect", cmd_inspect, "show a Parquet file's schema, row groups, statistics and rows"},
     {"version", cmd_version, "print the version"},
 };
 
