@@ -146,6 +146,7 @@ struct dm_iptab {
     struct dm_ip *ip;      /* [n] */
     uint8_t *flags;        /* [n] DM_IPF_* */
     uint32_t *server;      /* [n] index + 1 into config->servers, 0 = not a known server */
+    uint32_t *rank;        /* [n] position of the id in address order (id 0 is 0) */
 };
 
 enum { DM_IPF_INTERNAL = 1, DM_IPF_V4 = 2 };

@@ -1,0 +1,511 @@
+/* top-N: group by a key (src, dst, pair, ports, proto, action, extra), sum flows / sent /
+ * recv, count distinct peers, rank by a metric. Small key domains use dense per-thread
+ * arrays; pairs and wide extras a per-thread hash map. Partials are merged at the end. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "dm_alloc.h"
+#include "dm_pool.h"
+#include "engine_int.h"
+#include "banned.h"
+
+#define DENSE_MAX ((size_t)1 << 22)
+
+static const char *const metric_names[] = {"flows", "sent", "recv", "bytes", "peers"};
+
+int dm_metric_parse(const char *s, enum dm_metric *m)
+{
+    for (int i = 0; i < DM_M_NMETRICS; i++)
+        if (!strcmp(s, metric_names[i])) {
+            *m = (enum dm_metric)i;
+            return 0;
+        }
+    return -EINVAL;
+}
+
+const char *dm_metric_name(enum dm_metric m)
+{
+    return (unsigned)m < DM_M_NMETRICS ? metric_names[m] : "?";
+}
+
+int dm_top_key_parse(const struct dm_table *t, const char *s, enum dm_top_key *key,
+                     int *extra_col, struct dm_error *err)
+{
+    static const char *const names[] = {"src", "dst", "pair", "dport", "sport", "proto",
+                                        "action"};
+    *extra_col = -1;
+    for (int i = 0; i < 7; i++)
+        if (!strcmp(s, names[i])) {
+            *key = (enum dm_top_key)i;
+            return 0;
+        }
+    for (size_t i = DM_C_NCANON; i < t->ncols; i++)
+        if (!strcmp(s, t->cols[i].name)) {
+            if (t->cols[i].kind == DM_CK_F64)
+                return dm_error_set(err, -EINVAL, "cannot group by the float column '%s'", s);
+            *key = DM_TOP_EXTRA;
+            *extra_col = (int)i;
+            return 0;
+        }
+    const char *best = NULL;
+    unsigned bd = 3;
+    for (int i = 0; i < 7; i++) {
+        unsigned d = dm__edit_distance(s, strlen(s), names[i], strlen(names[i]));
+        if (d < bd)
+            bd = d, best = names[i];
+    }
+    if (best)
+        return dm_error_set(err, -EINVAL, "unknown top key '%s' (did you mean '%s'?)", s, best);
+    return dm_error_set(err, -EINVAL,
+                        "unknown top key '%s' (use src, dst, pair, dport, sport, proto, action "
+                        "or an extra column)",
+                        s);
+}
+
+/* ---- key extraction ---- */
+
+struct top_ctx {
+    const struct dm_table *t;
+    enum dm_top_key key;
+    int col;           /* key column (ports, proto, action, extra) */
+    int dense;         /* dense arrays indexed by key (domain entries, last = null) */
+    size_t domain;     /* dense: number of key values + 1 (null) */
+    uint64_t **keys;   /* per slot: scratch keys of a morsel */
+    struct dm__agg **dense_agg; /* per slot [domain] */
+    struct dm__umap *maps;      /* per slot (hashed) */
+    /* peers */
+    struct dm__umap *peer_sets;  /* per slot: (group index << 32 | peer) */
+    const uint64_t *winner;      /* bitmap over dense keys, or NULL = all groups */
+    const struct dm__umap *winner_map; /* hashed: key -> winner index + 1 */
+    uint32_t *dense_group;       /* dense key -> group index (peers pass) */
+    int oom;
+};
+
+#define NULL_KEY UINT64_MAX
+
+/* Keys of the selected rows into k[] (NULL_KEY for a null key in hashed mode, domain - 1 in
+ * dense mode). */
+static void extract_keys(const struct top_ctx *c, const uint32_t *sel, size_t n, uint64_t *k)
+{
+    const struct dm_table *t = c->t;
+    const uint32_t *src = dm_table_src(t), *dst = dm_table_dst(t);
+    uint64_t nullk = c->dense ? c->domain - 1 : NULL_KEY;
+    switch (c->key) {
+    case DM_TOP_SRC:
+        for (size_t i = 0; i < n; i++)
+            k[i] = src[sel[i]];
+        return;
+    case DM_TOP_DST:
+        for (size_t i = 0; i < n; i++)
+            k[i] = dst[sel[i]];
+        return;
+    case DM_TOP_PAIR:
+        for (size_t i = 0; i < n; i++)
+            k[i] = (uint64_t)src[sel[i]] << 32 | dst[sel[i]];
+        return;
+    default: break;
+    }
+    const struct dm_column *col = &t->cols[c->col];
+    if (col->kind == DM_CK_INT) {
+        for (size_t i = 0; i < n; i++)
+            k[i] = dm_col_present(col, sel[i]) ? (uint64_t)dm_col_i64(col, sel[i]) : nullk;
+        return;
+    }
+    if (!col->valid) {
+        switch (col->width) {
+        case 1:
+            for (size_t i = 0; i < n; i++)
+                k[i] = ((const uint8_t *)col->v)[sel[i]];
+            return;
+        case 2:
+            for (size_t i = 0; i < n; i++)
+                k[i] = ((const uint16_t *)col->v)[sel[i]];
+            return;
+        case 4:
+            for (size_t i = 0; i < n; i++)
+                k[i] = ((const uint32_t *)col->v)[sel[i]];
+            return;
+        case 8:
+            for (size_t i = 0; i < n; i++)
+                k[i] = ((const uint64_t *)col->v)[sel[i]];
+            return;
+        default:
+            for (size_t i = 0; i < n; i++)
+                k[i] = nullk;
+            return;
+        }
+    }
+    for (size_t i = 0; i < n; i++)
+        k[i] = dm_col_present(col, sel[i]) ? dm_col_u64(col, sel[i]) : nullk;
+}
+
+static void top_fn(void *p, const uint32_t *sel, size_t n, unsigned slot)
+{
+    struct top_ctx *c = p;
+    const struct dm_table *t = c->t;
+    uint64_t *k = c->keys[slot];
+    extract_keys(c, sel, n, k);
+    const struct dm_column *cs = &t->cols[DM_C_SENT], *cr = &t->cols[DM_C_RECV];
+    int simple = cs->width && !cs->valid && cr->width && !cr->valid;
+    if (c->dense) {
+        struct dm__agg *a = c->dense_agg[slot];
+        if (simple && cs->width == 4 && cr->width == 4) {
+            const uint32_t *vs = cs->v, *vr = cr->v;
+            for (size_t i = 0; i < n; i++) {
+                struct dm__agg *g = &a[k[i]];
+                g->flows++;
+                g->sent += vs[sel[i]];
+                g->recv += vr[sel[i]];
+            }
+            return;
+        }
+        for (size_t i = 0; i < n; i++) {
+            struct dm__agg *g = &a[k[i]];
+            size_t r = sel[i];
+            g->flows++;
+            g->sent += dm_col_present(cs, r) ? dm_col_u64(cs, r) : 0;
+            g->recv += dm_col_present(cr, r) ? dm_col_u64(cr, r) : 0;
+        }
+        return;
+    }
+    struct dm__umap *m = &c->maps[slot];
+    for (size_t i = 0; i < n; i++) {
+        struct dm__agg *g = dm__umap_upsert(m, k[i]);
+        if (!g) {
+            c->oom = 1;
+            return;
+        }
+        size_t r = sel[i];
+        g->flows++;
+        g->sent += dm_col_present(cs, r) ? dm_col_u64(cs, r) : 0;
+        g->recv += dm_col_present(cr, r) ? dm_col_u64(cr, r) : 0;
+    }
+}
+
+/* peers pass: (group, peer) pairs of the rows whose key is a tracked group */
+static void peers_fn(void *p, const uint32_t *sel, size_t n, unsigned slot)
+{
+    struct top_ctx *c = p;
+    const struct dm_table *t = c->t;
+    const uint32_t *src = dm_table_src(t), *dst = dm_table_dst(t);
+    uint64_t *k = c->keys[slot];
+    extract_keys(c, sel, n, k);
+    struct dm__umap *m = &c->peer_sets[slot];
+    for (size_t i = 0; i < n; i++) {
+        uint64_t g;
+        if (c->dense) {
+            if (c->winner && !((c->winner[k[i] >> 6] >> (k[i] & 63)) & 1))
+                continue;
+            g = c->dense_group[k[i]];
+        } else {
+            size_t w = dm__umap_find(c->winner_map, k[i]);
+            if (!w)
+                continue;
+            g = w - 1;
+        }
+        uint32_t peer = c->key == DM_TOP_SRC ? dst[sel[i]] : src[sel[i]];
+        if (!dm__umap_upsert(m, g << 32 | peer)) {
+            c->oom = 1;
+            return;
+        }
+    }
+}
+
+struct group {
+    uint64_t key;
+    uint64_t m[DM_M_NMETRICS];
+    uint64_t order; /* tie-break: key order (IP rank, dict rank, value) */
+    int null;
+};
+
+static int group_cmp(const void *a, const void *b, void *ctx)
+{
+    const enum dm_metric by = *(const enum dm_metric *)ctx;
+    const struct group *x = a, *y = b;
+    if (x->m[by] != y->m[by])
+        return x->m[by] > y->m[by] ? -1 : 1;
+    if (x->null != y->null)
+        return x->null - y->null;
+    return x->order < y->order ? -1 : x->order > y->order;
+}
+
+static uint64_t key_order(const struct top_ctx *c, const uint32_t *dict_rank, uint64_t key)
+{
+    const struct dm_table *t = c->t;
+    switch (c->key) {
+    case DM_TOP_SRC:
+    case DM_TOP_DST: return t->ips.rank[key];
+    case DM_TOP_PAIR:
+        return (uint64_t)t->ips.rank[key >> 32] << 32 | t->ips.rank[key & 0xffffffffu];
+    default: break;
+    }
+    if (dict_rank)
+        return dict_rank[key];
+    if (t->cols[c->col].kind == DM_CK_INT)
+        return key ^ ((uint64_t)1 << 63);
+    return key;
+}
+
+static void free_slots(struct top_ctx *c, unsigned slots)
+{
+    for (unsigned s = 0; s < slots; s++) {
+        if (c->keys)
+            dm_free(c->keys[s]);
+        if (c->dense_agg)
+            dm_free(c->dense_agg[s]);
+        if (c->maps)
+            dm__umap_release(&c->maps[s]);
+        if (c->peer_sets)
+            dm__umap_release(&c->peer_sets[s]);
+    }
+    dm_free(c->keys);
+    dm_free(c->dense_agg);
+    dm_free(c->maps);
+    dm_free(c->peer_sets);
+}
+
+/* Counts distinct peers of the groups g[0..n) (all groups when all != 0). */
+static int count_peers(struct top_ctx *c, const struct dm_filter *f, struct group *g, size_t n,
+                       unsigned slots)
+{
+    if (c->key == DM_TOP_PAIR) {
+        for (size_t i = 0; i < n; i++)
+            g[i].m[DM_M_PEERS] = 1;
+        return 0;
+    }
+    int rc = 0;
+    uint64_t *winner = NULL;
+    struct dm__umap wmap;
+    memset(&wmap, 0, sizeof(wmap));
+    c->peer_sets = dm_calloc(slots, sizeof(*c->peer_sets));
+    if (!c->peer_sets)
+        return -ENOMEM;
+    if (c->dense) {
+        winner = dm_calloc((c->domain + 63) / 64, 8);
+        c->dense_group = dm_malloc(c->domain * sizeof(uint32_t));
+        if (!winner || !c->dense_group) {
+            rc = -ENOMEM;
+            goto out;
+        }
+        for (size_t i = 0; i < n; i++) {
+            uint64_t k = g[i].null ? c->domain - 1 : g[i].key;
+            dm__bit_set(winner, k);
+            c->dense_group[k] = (uint32_t)i;
+        }
+        c->winner = winner;
+    } else {
+        for (size_t i = 0; i < n; i++) {
+            if (!dm__umap_upsert(&wmap, g[i].null ? NULL_KEY : g[i].key)) {
+                rc = -ENOMEM;
+                goto out;
+            }
+        }
+        c->winner_map = &wmap;
+    }
+    if ((rc = dm_scan(c->t, f, peers_fn, c)))
+        goto out;
+    if (c->oom) {
+        rc = -ENOMEM;
+        goto out;
+    }
+    /* union of the per-slot sets */
+    struct dm__umap *all = &c->peer_sets[0];
+    for (unsigned s = 1; s < slots; s++)
+        for (size_t i = 0; i < c->peer_sets[s].n; i++)
+            if (!dm__umap_upsert(all, c->peer_sets[s].keys[i])) {
+                rc = -ENOMEM;
+                goto out;
+            }
+    for (size_t i = 0; i < all->n; i++) {
+        uint64_t gi = all->keys[i] >> 32;
+        uint32_t peer = (uint32_t)all->keys[i];
+        if (peer) /* a null address is no peer */
+            g[gi].m[DM_M_PEERS]++;
+    }
+out:
+    dm_free(winner);
+    dm_free(c->dense_group);
+    c->dense_group = NULL;
+    dm__umap_release(&wmap);
+    return rc;
+}
+
+int dm_top(const struct dm_table *t, const struct dm_top_req *q, struct dm_top_res *r,
+           struct dm_error *err)
+{
+    memset(r, 0, sizeof(*r));
+    r->key = q->key;
+    r->extra_col = q->extra_col;
+    size_t limit = q->limit ? q->limit : 10;
+    if (limit > DM_TOP_MAX)
+        limit = DM_TOP_MAX;
+    if ((unsigned)q->by >= DM_M_NMETRICS)
+        return dm_error_set(err, -EINVAL, "bad metric");
+    struct top_ctx c;
+    memset(&c, 0, sizeof(c));
+    c.t = t;
+    c.key = q->key;
+    switch (q->key) {
+    case DM_TOP_SRC:
+    case DM_TOP_DST: c.dense = 1, c.domain = t->ips.n + 1; break;
+    case DM_TOP_PAIR: break;
+    case DM_TOP_DPORT: c.col = DM_C_DPORT; break;
+    case DM_TOP_SPORT: c.col = DM_C_SPORT; break;
+    case DM_TOP_PROTO: c.col = DM_C_PROTO; break;
+    case DM_TOP_ACTION: c.col = DM_C_ACTION; break;
+    case DM_TOP_EXTRA:
+        if (q->extra_col < DM_C_NCANON || (size_t)q->extra_col >= t->ncols ||
+            t->cols[q->extra_col].kind == DM_CK_F64)
+            return dm_error_set(err, -EINVAL, "bad top key column");
+        c.col = q->extra_col;
+        break;
+    }
+    if (q->key >= DM_TOP_DPORT) {
+        const struct dm_column *col = &t->cols[c.col];
+        if (col->kind == DM_CK_DICT)
+            c.dense = 1, c.domain = col->dict.n + 1;
+        else if (col->kind == DM_CK_UINT && col->max < DENSE_MAX)
+            c.dense = 1, c.domain = (size_t)col->max + 2;
+        if (!col->width)
+            c.dense = 1, c.domain = 1;
+    }
+    unsigned slots = dm_scan_slots(t);
+    int rc = 0;
+    struct group *g = NULL;
+    uint32_t *dict_rank = NULL;
+    c.keys = dm_calloc(slots, sizeof(*c.keys));
+    if (c.dense)
+        c.dense_agg = dm_calloc(slots, sizeof(*c.dense_agg));
+    else
+        c.maps = dm_calloc(slots, sizeof(*c.maps));
+    if (!c.keys || (c.dense ? !c.dense_agg : !c.maps))
+        rc = -ENOMEM;
+    for (unsigned s = 0; !rc && s < slots; s++) {
+        if (!(c.keys[s] = dm_malloc(DM_MORSEL * sizeof(uint64_t))))
+            rc = -ENOMEM;
+        if (c.dense && !(c.dense_agg[s] = dm_calloc(c.domain, sizeof(struct dm__agg))))
+            rc = -ENOMEM;
+    }
+    if (!rc)
+        rc = dm_scan(t, q->filter, top_fn, &c);
+    if (!rc && c.oom)
+        rc = -ENOMEM;
+    if (rc)
+        goto out;
+    /* merge into groups */
+    size_t ng = 0, capg = 0;
+    if (c.dense) {
+        struct dm__agg *a = c.dense_agg[0];
+        for (unsigned s = 1; s < slots; s++)
+            for (size_t i = 0; i < c.domain; i++) {
+                a[i].flows += c.dense_agg[s][i].flows;
+                a[i].sent += c.dense_agg[s][i].sent;
+                a[i].recv += c.dense_agg[s][i].recv;
+            }
+        for (size_t i = 0; i < c.domain; i++)
+            ng += a[i].flows != 0;
+        capg = ng;
+        g = dm_calloc(ng ? ng : 1, sizeof(*g));
+        if (!g) {
+            rc = -ENOMEM;
+            goto out;
+        }
+        size_t k = 0;
+        for (size_t i = 0; i < c.domain; i++) {
+            if (!a[i].flows)
+                continue;
+            g[k].key = i;
+            g[k].null = i == c.domain - 1 && q->key >= DM_TOP_DPORT;
+            if ((q->key == DM_TOP_SRC || q->key == DM_TOP_DST) && i == 0)
+                g[k].null = 1;
+            g[k].m[DM_M_FLOWS] = a[i].flows;
+            g[k].m[DM_M_SENT] = a[i].sent;
+            g[k].m[DM_M_RECV] = a[i].recv;
+            k++;
+        }
+    } else {
+        struct dm__umap *m = &c.maps[0];
+        for (unsigned s = 1; s < slots; s++)
+            for (size_t i = 0; i < c.maps[s].n; i++) {
+                struct dm__agg *x = dm__umap_upsert(m, c.maps[s].keys[i]);
+                if (!x) {
+                    rc = -ENOMEM;
+                    goto out;
+                }
+                x->flows += c.maps[s].vals[i].flows;
+                x->sent += c.maps[s].vals[i].sent;
+                x->recv += c.maps[s].vals[i].recv;
+            }
+        ng = capg = m->n;
+        g = dm_calloc(ng ? ng : 1, sizeof(*g));
+        if (!g) {
+            rc = -ENOMEM;
+            goto out;
+        }
+        for (size_t i = 0; i < ng; i++) {
+            g[i].key = m->keys[i];
+            g[i].null = m->keys[i] == NULL_KEY && q->key != DM_TOP_PAIR;
+            g[i].m[DM_M_FLOWS] = m->vals[i].flows;
+            g[i].m[DM_M_SENT] = m->vals[i].sent;
+            g[i].m[DM_M_RECV] = m->vals[i].recv;
+        }
+    }
+    (void)capg;
+    if (q->key >= DM_TOP_DPORT && t->cols[c.col].kind == DM_CK_DICT &&
+        !(dict_rank = dm__dict_rank(&t->cols[c.col].dict))) {
+        rc = -ENOMEM;
+        goto out;
+    }
+    for (size_t i = 0; i < ng; i++) {
+        g[i].m[DM_M_BYTES] = g[i].m[DM_M_SENT] + g[i].m[DM_M_RECV];
+        g[i].order = g[i].null ? UINT64_MAX : key_order(&c, dict_rank, g[i].key);
+    }
+    r->groups = ng;
+    enum dm_metric by = q->by;
+    if (by == DM_M_PEERS) {
+        if ((rc = count_peers(&c, q->filter, g, ng, slots)))
+            goto out;
+        qsort_r(g, ng, sizeof(*g), group_cmp, &by);
+    } else {
+        qsort_r(g, ng, sizeof(*g), group_cmp, &by);
+        size_t n = ng < limit ? ng : limit;
+        if ((rc = count_peers(&c, q->filter, g, n, slots)))
+            goto out;
+    }
+    r->n = ng < limit ? ng : limit;
+    r->v = dm_calloc(r->n ? r->n : 1, sizeof(*r->v));
+    if (!r->v) {
+        rc = -ENOMEM;
+        goto out;
+    }
+    for (size_t i = 0; i < r->n; i++) {
+        struct dm_top_row *o = &r->v[i];
+        o->null = g[i].null;
+        if (q->key == DM_TOP_PAIR) {
+            o->key[0] = g[i].key >> 32;
+            o->key[1] = g[i].key & 0xffffffffu;
+        } else {
+            o->key[0] = g[i].null ? 0 : g[i].key;
+        }
+        o->flows = g[i].m[DM_M_FLOWS];
+        o->sent = g[i].m[DM_M_SENT];
+        o->recv = g[i].m[DM_M_RECV];
+        o->bytes = g[i].m[DM_M_BYTES];
+        o->peers = g[i].m[DM_M_PEERS];
+    }
+out:
+    free_slots(&c, slots);
+    dm_free(g);
+    dm_free(dict_rank);
+    if (rc) {
+        dm_top_res_release(r);
+        return dm_error_set(err, rc, "out of memory computing top-N");
+    }
+    return 0;
+}
+
+void dm_top_res_release(struct dm_top_res *r)
+{
+    dm_free(r->v);
+    memset(r, 0, sizeof(*r));
+}
