@@ -6,6 +6,7 @@
 
 #include "detect_int.h"
 #include "dm_alloc.h"
+#include "dm_hash.h"
 #include "dm_pool.h"
 #include "banned.h"
 
@@ -470,6 +471,79 @@ static int rollup(struct dm__hunt_ctx *x, struct dm_hunt_result *r)
     return 0;
 }
 
+/* Most specific first: the kind that names a folded finding. */
+static const uint8_t specificity[DM_HUNT_NKINDS] = {
+    [DM_HUNT_ROLE_VIOLATION] = 0, [DM_HUNT_TUNNEL] = 1, [DM_HUNT_BEACON] = 2,
+    [DM_HUNT_STROBE] = 3,         [DM_HUNT_OFF_HOURS] = 4, [DM_HUNT_RARE_DESTINATION] = 5,
+    [DM_HUNT_ELEPHANT] = 6,       [DM_HUNT_VOLUME] = 7, [DM_HUNT_PCR] = 8,
+};
+
+/* Folds findings that describe the same event — same host, same main peer — into one:
+ * the most specific kind names it and keeps its filter and evidence, the others are
+ * listed in `also`, and the score is the highest of the group. Beacons and strobes are
+ * never folded into each other's peers' findings (they are per pair already). */
+static int fold(struct dm_hunt_result *r)
+{
+    size_t nf = r->nfindings;
+    if (nf < 2)
+        return 0;
+    uint64_t *k = dm_malloc(nf * sizeof(*k));
+    uint8_t *dead = dm_calloc(nf, 1);
+    if (!k || !dead) {
+        dm_free(k);
+        dm_free(dead);
+        return -ENOMEM;
+    }
+    /* group key: (host, main peer), then specificity, then index */
+    for (size_t i = 0; i < nf; i++)
+        k[i] = i;
+    for (size_t i = 1; i < nf; i++) { /* insertion sort by key (findings are few) */
+        uint64_t t = k[i];
+        const struct dm_hunt_finding *a = &r->findings[t];
+        size_t j = i;
+        while (j > 0) {
+            const struct dm_hunt_finding *b = &r->findings[k[j - 1]];
+            uint64_t ka = (uint64_t)a->host << 32 | (a->npeers ? a->peers[0] : 0);
+            uint64_t kb = (uint64_t)b->host << 32 | (b->npeers ? b->peers[0] : 0);
+            if (kb < ka || (kb == ka && (specificity[b->kind] < specificity[a->kind] ||
+                                         (specificity[b->kind] == specificity[a->kind] &&
+                                          k[j - 1] < t))))
+                break;
+            k[j] = k[j - 1];
+            j--;
+        }
+        k[j] = t;
+    }
+    for (size_t i = 0; i < nf;) {
+        struct dm_hunt_finding *head = &r->findings[k[i]];
+        uint64_t key = (uint64_t)head->host << 32 | (head->npeers ? head->peers[0] : 0);
+        size_t j = i + 1;
+        for (; j < nf; j++) {
+            struct dm_hunt_finding *o = &r->findings[k[j]];
+            uint64_t ko = (uint64_t)o->host << 32 | (o->npeers ? o->peers[0] : 0);
+            if (ko != key)
+                break;
+            if (o->kind == head->kind)
+                continue; /* two beacons / tunnels of one pair cannot happen; keep both */
+            head->also |= 1u << o->kind;
+            if (o->score > head->also_score[o->kind])
+                head->also_score[o->kind] = o->score;
+            if (o->score > head->score)
+                head->score = o->score;
+            dead[k[j]] = 1;
+        }
+        i = j;
+    }
+    size_t n = 0;
+    for (size_t i = 0; i < nf; i++)
+        if (!dead[i])
+            r->findings[n++] = r->findings[i];
+    r->nfindings = n;
+    dm_free(k);
+    dm_free(dead);
+    return 0;
+}
+
 static int prepare(struct dm__hunt_ctx *x)
 {
     const struct dm_hunt_flows *f = x->f;
@@ -610,7 +684,7 @@ int dm_hunt_run(const struct dm_hunt_flows *f, const struct dm_hunt_config *c,
                x.parts[i].nfindings * sizeof(*r->findings));
         r->nfindings += x.parts[i].nfindings;
     }
-    if ((rc = sort_findings(f, r->findings, r->nfindings)) || (rc = rollup(&x, r)))
+    if ((rc = rollup(&x, r)) || (rc = fold(r)) || (rc = sort_findings(f, r->findings, r->nfindings)))
         goto oom;
     r->internal_hosts = nhosts;
     r->data_start = x.data_start;

@@ -454,7 +454,9 @@ static int detect_beacon(struct dm__hunt_ctx *x, struct dm__hunt_part *p,
         else if (prev >= 0.5 && x->internal_hosts >= 5)
             s -= 0.15;
         s = clampd(s, 0, 1);
-        if (s < c->beacon_min_score)
+        /* regular timing is what makes a beacon: irregular gaps are never reported,
+         * whatever the size, histogram and duration subscores say */
+        if (s < c->beacon_min_score || b.ts_score < DM_HUNT_BEACON_MIN_TS)
             continue;
         struct dm_hunt_finding fd;
         finding_init(&fd, DM_HUNT_BEACON, h->host);

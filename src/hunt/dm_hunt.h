@@ -23,6 +23,8 @@
 
 struct dm_buf;
 struct dm_pool;
+struct dm_json;
+struct dm_config;
 
 enum dm_hunt_kind {
     DM_HUNT_VOLUME,
@@ -84,11 +86,12 @@ struct dm_hunt_config {
  * CIDR sets. */
 void dm_hunt_config_init(struct dm_hunt_config *c);
 void dm_hunt_config_release(struct dm_hunt_config *c);
-/* Applies the "hunt" object of a config file, given as JSON text json[0..n) (the object
- * itself). Unknown keys are errors (typos must not silently disable a detection).
- * Returns 0, -EINVAL (err names the key) or -ENOMEM. */
-int dm_hunt_config_parse(struct dm_hunt_config *c, const char *json, size_t n,
-                         struct dm_error *err);
+/* Applies the "hunt" object of a config file (docs/hunt.md). Unknown keys and wrong types
+ * are errors naming the key (a typo must not silently disable a detection). `cfg`
+ * (nullable) resolves allow.destinations entries that are known_servers names rather than
+ * addresses. Returns 0, -EINVAL or -ENOMEM. */
+int dm_hunt_config_parse(struct dm_hunt_config *c, const struct dm_json *hunt,
+                         const struct dm_config *cfg, struct dm_error *err);
 /* Parses a timezone text: "UTC", "Z", "+02:00", "-0530", "UTC+2", "UTC-03:30".
  * Returns 0 or -EINVAL. */
 int dm_hunt_parse_tz(const char *s, size_t n, int *offset_min);
@@ -167,6 +170,10 @@ struct dm_hunt_finding {
     uint16_t port;
     /* Evidence numbers, meaning per kind (dm_hunt_evidence_names()). */
     double ev[DM_HUNT_MAX_EVIDENCE];
+    /* Other detections that fired on the same host and main peer, folded into this one
+     * (bit per kind) with their scores: one event, one finding. */
+    uint32_t also;
+    double also_score[DM_HUNT_NKINDS];
 };
 
 struct dm_hunt_host {
@@ -204,6 +211,9 @@ struct dm_hunt_output {
     const struct dm_hunt_config *c;
     const char *where;
     size_t limit;
+    /* Known-server name of an internal IP id (nullable callback), for explanations. */
+    const char *(*role_name)(const void *ctx, uint32_t ip);
+    const void *role_ctx;
 };
 
 /* The JSON contract {"findings": [...], "hosts": [...]} (docs/hunt.md). 0 or a dm_buf
@@ -211,7 +221,7 @@ struct dm_hunt_output {
 int dm_hunt_write_json(struct dm_buf *b, const struct dm_hunt_output *o);
 /* A fixed-width text table for terminals, one finding a line plus its explanation. */
 int dm_hunt_write_table(struct dm_buf *b, const struct dm_hunt_output *o);
-/* The one-sentence explanation of finding i. */
+/* The one-sentence explanation of a finding. */
 int dm_hunt_write_explanation(struct dm_buf *b, const struct dm_hunt_output *o,
                               const struct dm_hunt_finding *fd);
 /* The filter expression (query --where language) that selects the evidence flows. */

@@ -69,6 +69,8 @@ struct dm__hunt_beacon {
 };
 
 #define DM_HUNT_BEACON_BINS 24
+/* Least timestamp subscore of a reported beacon. */
+#define DM_HUNT_BEACON_MIN_TS 0.6
 
 /* RITA's beacon score of one pair: ts_s[0..n) start times in seconds (ascending), bytes
  * per flow bytes[0..n), the data set's span [span_start, span_end] seconds. scratch has
