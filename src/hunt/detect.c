@@ -680,6 +680,8 @@ int dm_hunt_run(const struct dm_hunt_flows *f, const struct dm_hunt_config *c,
         goto oom;
     }
     for (size_t i = 0; i < x.nparts; i++) {
+        if (!x.parts[i].nfindings)
+            continue;
         memcpy(r->findings + r->nfindings, x.parts[i].findings,
                x.parts[i].nfindings * sizeof(*r->findings));
         r->nfindings += x.parts[i].nfindings;
