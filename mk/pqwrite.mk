@@ -18,3 +18,11 @@ $(BUILD)/helpers/pq_write_cases: tests/interop/pq_write_cases.c $(BUILD)/libdata
 	$(Q)$(CC) $(CFLAGS_ALL) -o $@ $< $(BUILD)/libdatamate.a $(LDFLAGS_ALL) $(LIBS_ALL)
 
 TEST_DEPS += $(BUILD)/helpers/pq_write_cases
+
+# Parquet benchmark driver (bench/parquet.bench).
+$(BUILD)/helpers/pq_bench: bench/pq_bench.c $(BUILD)/libdatamate.a $(FLAGS_STAMP)
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  LINK    $@")
+	$(Q)$(CC) $(CFLAGS_ALL) -o $@ $< $(BUILD)/libdatamate.a $(LDFLAGS_ALL) $(LIBS_ALL)
+
+bench: $(BUILD)/helpers/pq_bench

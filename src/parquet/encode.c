@@ -137,74 +137,97 @@ void dm__rle_encode_levels(struct dm__wbuf *out, const uint8_t *levels, size_t n
 /* ---- dictionaries ---- */
 
 #define DICT_MAX_ENTRIES ((size_t)1 << 30)
+#define DICT_MIN_SLOTS ((size_t)1024)
 
-struct fixed_slot {
+struct dm__fixed_slot {
     uint64_t key;
-    uint32_t idx; /* 0 = empty */
+    uint32_t idx; /* 0 = empty, else entry index + 1 */
 };
+
+/* Makes *p hold at least n elements of size sz (contents not kept); 0 or -ENOMEM. */
+static int ensure(void **p, size_t *cap, size_t n, size_t sz)
+{
+    if (n <= *cap)
+        return 0;
+    void *q = dm_reallocarray(NULL, n, sz);
+    if (!q)
+        return -ENOMEM;
+    dm_free(*p);
+    *p = q;
+    *cap = n;
+    return 0;
+}
+
+/* Makes *p hold at least n elements, keeping its contents (doubling); 0 or -ENOMEM. */
+static int ensure_keep(void **p, size_t *cap, size_t n, size_t sz)
+{
+    if (n <= *cap)
+        return 0;
+    size_t c = *cap ? *cap : 256;
+    while (c < n)
+        c *= 2;
+    void *q = dm_reallocarray(*p, c, sz);
+    if (!q)
+        return -ENOMEM;
+    *p = q;
+    *cap = c;
+    return 0;
+}
 
 static inline size_t fixed_hash(uint64_t k, uint64_t seed, int shift)
 {
     return (size_t)(((k ^ seed) * 0x9e3779b97f4a7c15ull) >> shift);
 }
 
+void dm__dict_fixed_init(struct dm__dict_fixed *d)
+{
+    memset(d, 0, sizeof(*d));
+}
+
 int dm__dict_fixed_build(struct dm__dict_fixed *d, const void *vals, size_t nv, size_t width,
                          uint32_t *idx, size_t max_entries)
 {
-    memset(d, 0, sizeof(*d));
     d->width = width;
-    d->seed = dm_hash_seed();
+    d->n = 0;
+    if (!d->seed)
+        d->seed = dm_hash_seed();
     if (max_entries > DICT_MAX_ENTRIES)
         max_entries = DICT_MAX_ENTRIES;
-    size_t nslots = 1024;
+    size_t nslots = DICT_MIN_SLOTS;
     int shift = 64 - 10;
-    struct fixed_slot *slots = dm_calloc(nslots, sizeof(*slots));
-    if (!slots)
+    if (ensure(&d->slots, &d->slots_cap, nslots, sizeof(struct dm__fixed_slot)))
         return -ENOMEM;
-    size_t cap = 256;
-    uint8_t *dv = dm_malloc(cap * width);
-    if (!dv) {
-        dm_free(slots);
+    struct dm__fixed_slot *slots = d->slots;
+    memset(slots, 0, nslots * sizeof(*slots));
+    if (ensure_keep((void **)&d->vals, &d->cap, 256 * width, 1))
         return -ENOMEM;
-    }
     size_t n = 0;
-    int rc = 0;
     const uint8_t *src = vals;
     for (size_t i = 0; i < nv; i++) {
         uint64_t k = 0;
         memcpy(&k, src + i * width, width);
-        size_t h = fixed_hash(k, d->seed, shift);
         size_t mask = nslots - 1;
+        size_t h = fixed_hash(k, d->seed, shift);
         while (slots[h].idx && slots[h].key != k)
             h = (h + 1) & mask;
         if (slots[h].idx) {
             idx[i] = slots[h].idx - 1;
             continue;
         }
-        if (n >= max_entries) {
-            rc = 1;
-            break;
-        }
-        if (n == cap) {
-            uint8_t *p = dm_reallocarray(dv, cap * 2, width);
-            if (!p) {
-                rc = -ENOMEM;
-                break;
-            }
-            dv = p;
-            cap *= 2;
-        }
-        memcpy(dv + n * width, &k, width);
+        if (n >= max_entries)
+            return d->n = n, 1;
+        if (ensure_keep((void **)&d->vals, &d->cap, (n + 1) * width, 1))
+            return d->n = n, -ENOMEM;
+        memcpy(d->vals + n * width, &k, width);
         slots[h].key = k;
         slots[h].idx = (uint32_t)++n;
         idx[i] = (uint32_t)(n - 1);
-        if (n * 2 > nslots) { /* grow and rehash */
+        if (n * 2 > nslots) { /* grow: rehash into the spare table, then swap */
             size_t ns = nslots * 2;
-            struct fixed_slot *s2 = dm_calloc(ns, sizeof(*s2));
-            if (!s2) {
-                rc = -ENOMEM;
-                break;
-            }
+            if (ensure(&d->spare, &d->spare_cap, ns, sizeof(struct dm__fixed_slot)))
+                return d->n = n, -ENOMEM;
+            struct dm__fixed_slot *s2 = d->spare;
+            memset(s2, 0, ns * sizeof(*s2));
             shift--;
             for (size_t s = 0; s < nslots; s++) {
                 if (!slots[s].idx)
@@ -214,41 +237,49 @@ int dm__dict_fixed_build(struct dm__dict_fixed *d, const void *vals, size_t nv, 
                     h2 = (h2 + 1) & (ns - 1);
                 s2[h2] = slots[s];
             }
-            dm_free(slots);
+            void *t = d->slots;
+            size_t tc = d->slots_cap;
+            d->slots = d->spare, d->slots_cap = d->spare_cap;
+            d->spare = t, d->spare_cap = tc;
             slots = s2;
             nslots = ns;
         }
     }
-    dm_free(slots);
-    d->vals = dv;
     d->n = n;
-    d->cap = cap;
-    return rc;
+    return 0;
 }
 
 void dm__dict_fixed_release(struct dm__dict_fixed *d)
 {
+    dm_free(d->slots);
+    dm_free(d->spare);
     dm_free(d->vals);
     memset(d, 0, sizeof(*d));
+}
+
+void dm__dict_bytes_init(struct dm__dict_bytes *d)
+{
+    memset(d, 0, sizeof(*d));
+    dm__wbuf_init(&d->plain);
 }
 
 int dm__dict_bytes_build(struct dm__dict_bytes *d, const char *bytes, const uint64_t *off,
                          size_t nv, uint32_t *idx, size_t max_bytes)
 {
-    memset(d, 0, sizeof(*d));
-    dm__wbuf_init(&d->plain);
-    d->seed = dm_hash_seed();
-    size_t nslots = 1024, mask = nslots - 1;
-    uint32_t *slots = dm_calloc(nslots, sizeof(*slots));
-    uint64_t *hashes = dm_calloc(nslots, sizeof(*hashes));
-    size_t cap = 256;
-    uint64_t *offs = dm_malloc(cap * sizeof(*offs));
-    int rc = 0;
+    d->n = 0;
+    d->plain.len = 0;
+    d->plain.err = 0;
+    if (!d->seed)
+        d->seed = dm_hash_seed();
+    size_t nslots = DICT_MIN_SLOTS, mask = nslots - 1;
+    if (ensure(&d->slots, &d->slots_cap, nslots, sizeof(uint32_t)) ||
+        ensure(&d->hashes, &d->hashes_cap, nslots, sizeof(uint64_t)) ||
+        ensure_keep((void **)&d->offs, &d->cap, 256, sizeof(*d->offs)))
+        return -ENOMEM;
+    uint32_t *slots = d->slots;
+    uint64_t *hashes = d->hashes;
+    memset(slots, 0, nslots * sizeof(*slots));
     size_t n = 0;
-    if (!slots || !hashes || !offs) {
-        rc = -ENOMEM;
-        goto out;
-    }
     for (size_t i = 0; i < nv; i++) {
         const char *s = bytes + off[i];
         size_t len = (size_t)(off[i + 1] - off[i]);
@@ -257,7 +288,7 @@ int dm__dict_bytes_build(struct dm__dict_bytes *d, const char *bytes, const uint
         int found = 0;
         while (slots[h]) {
             if (hashes[h] == hv) {
-                const uint8_t *e = d->plain.p + offs[slots[h] - 1];
+                const uint8_t *e = d->plain.p + d->offs[slots[h] - 1];
                 uint32_t elen;
                 memcpy(&elen, e, 4);
                 if (elen == len && memcmp(e + 4, s, len) == 0) {
@@ -271,40 +302,28 @@ int dm__dict_bytes_build(struct dm__dict_bytes *d, const char *bytes, const uint
             idx[i] = slots[h] - 1;
             continue;
         }
-        if (len > UINT32_MAX || d->plain.len + 4 + len > max_bytes || n >= DICT_MAX_ENTRIES) {
-            rc = 1;
-            break;
-        }
-        if (n == cap) {
-            uint64_t *p = dm_reallocarray(offs, cap * 2, sizeof(*offs));
-            if (!p) {
-                rc = -ENOMEM;
-                break;
-            }
-            offs = p;
-            cap *= 2;
-        }
-        offs[n] = d->plain.len;
+        if (len > UINT32_MAX || d->plain.len + 4 + len > max_bytes || n >= DICT_MAX_ENTRIES)
+            return d->n = n, 1;
+        if (ensure_keep((void **)&d->offs, &d->cap, n + 1, sizeof(*d->offs)) ||
+            dm__wbuf_reserve(&d->plain, 4 + len))
+            return d->n = n, -ENOMEM;
+        d->offs[n] = d->plain.len;
         uint32_t l32 = (uint32_t)len;
-        dm__wbuf_append(&d->plain, &l32, 4);
-        dm__wbuf_append(&d->plain, s, len);
-        if (d->plain.err) {
-            rc = d->plain.err;
-            break;
-        }
+        memcpy(d->plain.p + d->plain.len, &l32, 4);
+        if (len)
+            memcpy(d->plain.p + d->plain.len + 4, s, len);
+        d->plain.len += 4 + len;
         slots[h] = (uint32_t)++n;
         hashes[h] = hv;
         idx[i] = (uint32_t)(n - 1);
         if (n * 2 > nslots) {
             size_t ns = nslots * 2, m2 = ns - 1;
-            uint32_t *s2 = dm_calloc(ns, sizeof(*s2));
-            uint64_t *h2 = dm_calloc(ns, sizeof(*h2));
-            if (!s2 || !h2) {
-                dm_free(s2);
-                dm_free(h2);
-                rc = -ENOMEM;
-                break;
-            }
+            if (ensure(&d->spare, &d->spare_cap, ns, sizeof(uint32_t)) ||
+                ensure(&d->spare_h, &d->spare_h_cap, ns, sizeof(uint64_t)))
+                return d->n = n, -ENOMEM;
+            uint32_t *s2 = d->spare;
+            uint64_t *h2 = d->spare_h;
+            memset(s2, 0, ns * sizeof(*s2));
             for (size_t k = 0; k < nslots; k++) {
                 if (!slots[k])
                     continue;
@@ -314,25 +333,29 @@ int dm__dict_bytes_build(struct dm__dict_bytes *d, const char *bytes, const uint
                 s2[p] = slots[k];
                 h2[p] = hashes[k];
             }
-            dm_free(slots);
-            dm_free(hashes);
+            void *t = d->slots;
+            size_t tc = d->slots_cap;
+            d->slots = d->spare, d->slots_cap = d->spare_cap;
+            d->spare = t, d->spare_cap = tc;
+            t = d->hashes, tc = d->hashes_cap;
+            d->hashes = d->spare_h, d->hashes_cap = d->spare_h_cap;
+            d->spare_h = t, d->spare_h_cap = tc;
             slots = s2;
             hashes = h2;
             nslots = ns;
             mask = m2;
         }
     }
-out:
-    dm_free(slots);
-    dm_free(hashes);
-    d->offs = offs;
     d->n = n;
-    d->cap = cap;
-    return rc;
+    return 0;
 }
 
 void dm__dict_bytes_release(struct dm__dict_bytes *d)
 {
+    dm_free(d->slots);
+    dm_free(d->spare);
+    dm_free(d->hashes);
+    dm_free(d->spare_h);
     dm_free(d->offs);
     dm__wbuf_release(&d->plain);
     memset(d, 0, sizeof(*d));

@@ -99,19 +99,24 @@ void dm__rle_encode_levels(struct dm__wbuf *out, const uint8_t *levels, size_t n
 /* Packs 8*ngroups values LSB-first at `width` bits into out (width*ngroups bytes). */
 void dm__bitpack_u32(uint8_t *out, const uint32_t *vals, size_t ngroups, int width);
 
-/* ---- dictionary building ---- */
+/* ---- dictionary building ----
+ * Builders keep their tables between builds (one per column, reused every row group):
+ * _init once, _build any number of times, _release at the end. */
 
 /* A dictionary of fixed-width values (4 or 8 bytes): keys are stored in insertion order in
  * `vals` (the PLAIN dictionary page body). */
 struct dm__dict_fixed {
-    uint8_t *vals;   /* n * width bytes */
-    size_t n, cap;
+    uint8_t *vals; /* n * width bytes */
+    size_t n, cap; /* cap in bytes */
     size_t width;
+    void *slots, *spare; /* open-addressing tables (current, next size) */
+    size_t slots_cap, spare_cap;
     uint64_t seed;
 };
 
-/* Builds indexes for vals[0..nv) (width 4 or 8 bytes each) into idx; stops and returns 1
- * when the dictionary would pass max_entries; 0 on success; -ENOMEM. */
+void dm__dict_fixed_init(struct dm__dict_fixed *d);
+/* Builds indexes for vals[0..nv) (width 4 or 8 bytes each) into idx; returns 1 (stopping
+ * early) when the dictionary would pass max_entries, 0 on success, -ENOMEM. */
 int dm__dict_fixed_build(struct dm__dict_fixed *d, const void *vals, size_t nv, size_t width,
                          uint32_t *idx, size_t max_entries);
 void dm__dict_fixed_release(struct dm__dict_fixed *d);
@@ -122,9 +127,12 @@ struct dm__dict_bytes {
     uint64_t *offs;
     size_t n, cap;
     struct dm__wbuf plain;
+    void *slots, *spare, *hashes, *spare_h;
+    size_t slots_cap, spare_cap, hashes_cap, spare_h_cap;
     uint64_t seed;
 };
 
+void dm__dict_bytes_init(struct dm__dict_bytes *d);
 /* Builds indexes for the strings bytes[off[i]..off[i+1]) (i < nv) into idx; returns 1 when
  * the PLAIN dictionary would pass max_bytes, 0 on success, -ENOMEM. */
 int dm__dict_bytes_build(struct dm__dict_bytes *d, const char *bytes, const uint64_t *off,

@@ -89,6 +89,14 @@ struct wcol {
     char *bytes;
     size_t bytes_len, bytes_cap;
     size_t nv; /* non-null values in the row group */
+    /* Encoding scratch, kept across row groups (one set per column so that chunks encode
+     * in parallel without sharing). */
+    uint32_t *idx; /* dictionary index per value */
+    size_t idx_cap;
+    struct dm__dict_fixed df;
+    struct dm__dict_bytes db;
+    struct dm__wbuf body, cbuf, hdr; /* page body, compressed body, page header */
+    struct dm_codec_cctx *cctx;
 };
 
 /* Result of encoding one column chunk. */
@@ -216,6 +224,13 @@ static void writer_free(struct dm_pq_writer *w)
         dm_free(c->vals);
         dm_free(c->off);
         dm_free(c->bytes);
+        dm_free(c->idx);
+        dm__dict_fixed_release(&c->df);
+        dm__dict_bytes_release(&c->db);
+        dm__wbuf_release(&c->body);
+        dm__wbuf_release(&c->cbuf);
+        dm__wbuf_release(&c->hdr);
+        dm_codec_cctx_free(c->cctx);
     }
     dm_free(w->cols);
     for (size_t i = 0; i < w->nkv; i++) {
@@ -349,6 +364,8 @@ int dm_pq_writer_open(struct dm_pq_writer **out, const char *path,
                    : cols[i].type == DM_PQ_BYTE_ARRAY ? 0
                                                       : 8;
         c->unsigned_order = is_unsigned_order(&cols[i]);
+        dm__dict_fixed_init(&c->df);
+        dm__dict_bytes_init(&c->db);
     }
     for (size_t i = 0; i < (opts ? opts->nkv : 0); i++)
         if (opts->kv[i].key && dm_pq_writer_set_kv(w, opts->kv[i].key, opts->kv[i].value))
@@ -376,11 +393,15 @@ nomem:
 
 /* ---------------------------------------------------------------- buffering batches */
 
-static int grow(void **p, size_t *cap, size_t need, size_t elem)
+/* Grows *p to hold need elements. The first growth jumps to `hint` elements (a row group's
+ * worth, capped) so a row group is not built through a chain of reallocs and copies. */
+static int grow(void **p, size_t *cap, size_t need, size_t elem, size_t hint)
 {
     if (need <= *cap)
         return 0;
-    size_t c = *cap ? *cap : 1024;
+    if (hint > ((size_t)1 << 21))
+        hint = (size_t)1 << 21;
+    size_t c = *cap ? *cap : hint > 1024 ? hint : 1024;
     while (c < need)
         c *= 2;
     void *q = dm_reallocarray(*p, c, elem);
@@ -424,9 +445,10 @@ static int append_col(struct dm_pq_writer *w, struct wcol *c, const struct dm_co
                       size_t start, size_t n)
 {
     size_t row0 = w->rg_rows;
+    size_t hint = w->opts.row_group_rows;
     const uint8_t *valid = bc->valid ? bc->valid + start : NULL;
     if (c->spec.optional) {
-        if (grow((void **)&c->def, &c->def_cap, row0 + n, 1))
+        if (grow((void **)&c->def, &c->def_cap, row0 + n, 1, hint))
             return -ENOMEM;
         uint8_t *d = c->def + row0;
         if (valid)
@@ -436,7 +458,7 @@ static int append_col(struct dm_pq_writer *w, struct wcol *c, const struct dm_co
             memset(d, 1, n);
     }
     if (c->width) {
-        if (grow((void **)&c->vals, &c->vals_cap, c->nv + n, c->width))
+        if (grow((void **)&c->vals, &c->vals_cap, c->nv + n, c->width, hint))
             return -ENOMEM;
         const uint8_t *src = c->spec.type == DM_PQ_BOOLEAN ? bc->v.b + start
                                                            : bc->v.b + start * c->width;
@@ -471,7 +493,7 @@ static int append_col(struct dm_pq_writer *w, struct wcol *c, const struct dm_co
         return 0;
     }
     /* BYTE_ARRAY */
-    if (grow((void **)&c->off, &c->off_cap, c->nv + n + 1, sizeof(*c->off)))
+    if (grow((void **)&c->off, &c->off_cap, c->nv + n + 1, sizeof(*c->off), hint + 1))
         return -ENOMEM;
     if (c->nv == 0)
         c->off[0] = 0;
@@ -479,7 +501,7 @@ static int append_col(struct dm_pq_writer *w, struct wcol *c, const struct dm_co
     if (off[n] < off[0] || off[n] > bc->nbytes)
         return -EINVAL;
     size_t span = (size_t)(off[n] - off[0]);
-    if (grow((void **)&c->bytes, &c->bytes_cap, c->bytes_len + span + 1, 1))
+    if (grow((void **)&c->bytes, &c->bytes_cap, c->bytes_len + span + 1, 1, 16 * hint))
         return -ENOMEM;
     uint64_t *o = c->off + c->nv;
     size_t k = 0;
@@ -735,13 +757,10 @@ static int stats_plain_dict(const uint8_t *plain, const uint64_t *offs, size_t n
 
 struct enc {
     const struct dm_pq_writer *w;
-    const struct wcol *c;
+    struct wcol *c;
     size_t nrows;
     struct enc_result *res;
-    struct dm__wbuf body;  /* uncompressed page body */
-    struct dm__wbuf cbuf;  /* compressed page body */
-    struct dm__wbuf hdr;   /* page header */
-    struct dm_codec_cctx *cctx;
+    struct dm__wbuf *body; /* uncompressed page body (c's scratch) */
 };
 
 /* Compresses e->body and appends header + body to the chunk. */
@@ -749,34 +768,34 @@ static int emit_page(struct enc *e, int page_type, int32_t num_values, int encod
 {
     struct enc_result *r = e->res;
     const struct dm_pq_writer_opts *o = &e->w->opts;
-    if (e->body.err)
-        return e->body.err;
-    if (e->body.len > (size_t)INT32_MAX)
+    if (e->body->err)
+        return e->body->err;
+    if (e->body->len > (size_t)INT32_MAX)
         return dm_error_set(&r->err, DM_ETOOBIG, "column '%s': page of %zu bytes",
-                            e->c->spec.name, e->body.len);
-    const uint8_t *payload = e->body.p;
-    size_t plen = e->body.len;
+                            e->c->spec.name, e->body->len);
+    const uint8_t *payload = e->body->p;
+    size_t plen = e->body->len;
     if (o->codec != DM_PQ_UNCOMPRESSED) {
-        size_t bound = dm_codec_bound((enum dm_codec)o->codec, e->body.len);
-        e->cbuf.len = 0;
-        if (dm__wbuf_reserve(&e->cbuf, bound))
-            return e->cbuf.err;
-        int rc = dm_codec_compress_ctx(&e->cctx, (enum dm_codec)o->codec, o->level,
-                                       e->body.p ? e->body.p : (const uint8_t *)"", e->body.len,
-                                       e->cbuf.p, e->cbuf.cap, &plen, &r->err);
+        size_t bound = dm_codec_bound((enum dm_codec)o->codec, e->body->len);
+        e->c->cbuf.len = 0;
+        if (dm__wbuf_reserve(&e->c->cbuf, bound))
+            return e->c->cbuf.err;
+        int rc = dm_codec_compress_ctx(&e->c->cctx, (enum dm_codec)o->codec, o->level,
+                                       e->body->p ? e->body->p : (const uint8_t *)"", e->body->len,
+                                       e->c->cbuf.p, e->c->cbuf.cap, &plen, &r->err);
         if (rc)
             return rc;
         if (plen > (size_t)INT32_MAX)
             return dm_error_set(&r->err, DM_ETOOBIG, "column '%s': page too large",
                                 e->c->spec.name);
-        payload = e->cbuf.p;
+        payload = e->c->cbuf.p;
     }
-    e->hdr.len = 0;
+    e->c->hdr.len = 0;
     struct dm__tw t;
-    dm__tw_init(&t, &e->hdr);
+    dm__tw_init(&t, &e->c->hdr);
     dm__tw_elem_struct_begin(&t);
     dm__tw_i32(&t, 1, page_type);
-    dm__tw_i32(&t, 2, (int32_t)e->body.len);
+    dm__tw_i32(&t, 2, (int32_t)e->body->len);
     dm__tw_i32(&t, 3, (int32_t)plen);
     if (page_type == PAGE_DATA) {
         dm__tw_struct_begin(&t, 5);
@@ -792,14 +811,14 @@ static int emit_page(struct enc *e, int page_type, int32_t num_values, int encod
         dm__tw_struct_end(&t);
     }
     dm__tw_struct_end(&t);
-    if (e->hdr.err)
-        return e->hdr.err;
-    dm__wbuf_append(&r->data, e->hdr.p, e->hdr.len);
+    if (e->c->hdr.err)
+        return e->c->hdr.err;
+    dm__wbuf_append(&r->data, e->c->hdr.p, e->c->hdr.len);
     dm__wbuf_append(&r->data, payload, plen);
     if (r->data.err)
         return r->data.err;
-    r->meta.uncompressed += (int64_t)(e->hdr.len + e->body.len);
-    r->meta.compressed += (int64_t)(e->hdr.len + plen);
+    r->meta.uncompressed += (int64_t)(e->c->hdr.len + e->body->len);
+    r->meta.compressed += (int64_t)(e->c->hdr.len + plen);
     if (page_type == PAGE_DATA)
         r->meta.ndata_pages++;
     return 0;
@@ -808,17 +827,17 @@ static int emit_page(struct enc *e, int page_type, int32_t num_values, int encod
 /* Starts a data page body for rows [r0, r1): the definition levels of OPTIONAL columns. */
 static void begin_data_page(struct enc *e, size_t r0, size_t r1)
 {
-    e->body.len = 0;
+    e->body->len = 0;
     if (!e->c->spec.optional)
         return;
-    size_t at = e->body.len;
+    size_t at = e->body->len;
     uint32_t z = 0;
-    dm__wbuf_append(&e->body, &z, 4);
-    dm__rle_encode_levels(&e->body, e->c->def + r0, r1 - r0);
-    if (e->body.err)
+    dm__wbuf_append(e->body, &z, 4);
+    dm__rle_encode_levels(e->body, e->c->def + r0, r1 - r0);
+    if (e->body->err)
         return;
-    uint32_t len = (uint32_t)(e->body.len - at - 4);
-    memcpy(e->body.p + at, &len, 4);
+    uint32_t len = (uint32_t)(e->body->len - at - 4);
+    memcpy(e->body->p + at, &len, 4);
 }
 
 /* Rows of the next page starting at row r (value v): stops when the page's values reach
@@ -863,12 +882,12 @@ static int write_data_pages_fixed(struct enc *e, const uint8_t *vals, size_t wid
         int enc = ENC_PLAIN;
         if (idx) {
             enc = ENC_RLE_DICTIONARY;
-            dm__wbuf_byte(&e->body, (uint8_t)bitw);
-            dm__rle_encode_u32(&e->body, idx + v, nv, bitw);
+            dm__wbuf_byte(e->body, (uint8_t)bitw);
+            dm__rle_encode_u32(e->body, idx + v, nv, bitw);
         } else if (e->c->spec.type == DM_PQ_BOOLEAN) {
             size_t nb = (nv + 7) / 8;
-            if (dm__wbuf_reserve(&e->body, nb) == 0) {
-                uint8_t *out = e->body.p + e->body.len;
+            if (dm__wbuf_reserve(e->body, nb) == 0) {
+                uint8_t *out = e->body->p + e->body->len;
                 const uint8_t *b = vals + v;
                 size_t full = nv / 8;
                 for (size_t g = 0; g < full; g++, b += 8)
@@ -880,10 +899,10 @@ static int write_data_pages_fixed(struct enc *e, const uint8_t *vals, size_t wid
                         x |= (uint8_t)(b[k] << k);
                     out[full] = x;
                 }
-                e->body.len += nb;
+                e->body->len += nb;
             }
         } else {
-            dm__wbuf_append(&e->body, vals + v * width, nv * width);
+            dm__wbuf_append(e->body, vals + v * width, nv * width);
         }
         int rc = emit_page(e, PAGE_DATA, (int32_t)nr, enc);
         if (rc)
@@ -912,8 +931,8 @@ static int write_data_pages_bytes(struct enc *e)
         }
         begin_data_page(e, r, r + nr);
         size_t span = (size_t)(c->off[v + nv] - c->off[v]);
-        if (dm__wbuf_reserve(&e->body, span + 4 * nv) == 0) {
-            uint8_t *out = e->body.p + e->body.len;
+        if (dm__wbuf_reserve(e->body, span + 4 * nv) == 0) {
+            uint8_t *out = e->body->p + e->body->len;
             for (size_t i = v; i < v + nv; i++) {
                 uint32_t l = (uint32_t)(c->off[i + 1] - c->off[i]);
                 memcpy(out, &l, 4);
@@ -921,7 +940,7 @@ static int write_data_pages_bytes(struct enc *e)
                     memcpy(out + 4, c->bytes + c->off[i], l);
                 out += 4 + l;
             }
-            e->body.len += span + 4 * nv;
+            e->body->len += span + 4 * nv;
         }
         int rc = emit_page(e, PAGE_DATA, (int32_t)nr, ENC_PLAIN);
         if (rc)
@@ -935,8 +954,8 @@ static int write_data_pages_bytes(struct enc *e)
 /* Writes the dictionary page whose PLAIN body is (p, n) with ndict entries. */
 static int write_dict_page(struct enc *e, const uint8_t *p, size_t n, size_t ndict)
 {
-    e->body.len = 0;
-    dm__wbuf_append(&e->body, p, n);
+    e->body->len = 0;
+    dm__wbuf_append(e->body, p, n);
     e->res->meta.dict_page_offset = (int64_t)e->res->data.len;
     return emit_page(e, PAGE_DICTIONARY, (int32_t)ndict, ENC_PLAIN);
 }
@@ -944,7 +963,7 @@ static int write_dict_page(struct enc *e, const uint8_t *p, size_t n, size_t ndi
 /* Encodes one column chunk into e->res. */
 static int encode_chunk(struct enc *e)
 {
-    const struct wcol *c = e->c;
+    struct wcol *c = e->c;
     const struct dm_pq_writer_opts *o = &e->w->opts;
     struct enc_result *r = e->res;
     struct chunk_meta *m = &r->meta;
@@ -956,77 +975,59 @@ static int encode_chunk(struct enc *e)
     m->st.legacy = !c->unsigned_order;
 
     /* Dictionary attempt: all-or-nothing for the chunk. */
-    uint32_t *idx = NULL;
-    struct dm__dict_fixed df;
-    struct dm__dict_bytes db;
-    memset(&df, 0, sizeof(df));
-    memset(&db, 0, sizeof(db));
-    int use_dict = 0, rc = 0;
+    int use_dict = 0, bw = 0, rc;
     if (o->dictionary && c->spec.type != DM_PQ_BOOLEAN && nv > 0 && nv <= UINT32_MAX) {
-        idx = dm_malloc(nv * sizeof(*idx));
-        if (!idx)
-            return -ENOMEM;
-        size_t plain_size;
-        size_t ndict = 0, dict_bytes = 0;
+        if (nv > c->idx_cap) {
+            uint32_t *p = dm_reallocarray(c->idx, nv, sizeof(*p));
+            if (!p)
+                return -ENOMEM;
+            c->idx = p;
+            c->idx_cap = nv;
+        }
+        size_t plain_size, ndict, dict_bytes;
         if (c->width) {
-            rc = dm__dict_fixed_build(&df, c->vals, nv, c->width, idx,
+            rc = dm__dict_fixed_build(&c->df, c->vals, nv, c->width, c->idx,
                                       o->dict_max_bytes / c->width);
-            ndict = df.n;
-            dict_bytes = df.n * c->width;
+            ndict = c->df.n;
+            dict_bytes = c->df.n * c->width;
             plain_size = nv * c->width;
         } else {
-            rc = dm__dict_bytes_build(&db, c->bytes, c->off, nv, idx, o->dict_max_bytes);
-            ndict = db.n;
-            dict_bytes = db.plain.len;
+            rc = dm__dict_bytes_build(&c->db, c->bytes, c->off, nv, c->idx, o->dict_max_bytes);
+            ndict = c->db.n;
+            dict_bytes = c->db.plain.len;
             plain_size = c->bytes_len + 4 * nv;
         }
         if (rc < 0)
-            goto out;
+            return rc;
         if (rc == 0) {
-            int bw = dm__bit_width(ndict - 1);
+            bw = dm__bit_width(ndict - 1);
             /* Keep the dictionary only when it makes the chunk smaller. */
             size_t est = dict_bytes + (nv * (size_t)bw + 7) / 8 + 16;
             use_dict = est < plain_size;
         }
-        rc = 0;
     }
     if (use_dict) {
-        int bw = dm__bit_width((c->width ? df.n : db.n) - 1);
         if (c->width) {
-            stats_fixed(c, df.vals, df.n, &m->st);
-            rc = write_dict_page(e, df.vals, df.n * c->width, df.n);
+            stats_fixed(c, c->df.vals, c->df.n, &m->st);
+            rc = write_dict_page(e, c->df.vals, c->df.n * c->width, c->df.n);
         } else {
-            rc = stats_plain_dict(db.plain.p, db.offs, db.n, &m->st);
+            rc = stats_plain_dict(c->db.plain.p, c->db.offs, c->db.n, &m->st);
             if (!rc)
-                rc = write_dict_page(e, db.plain.p, db.plain.len, db.n);
+                rc = write_dict_page(e, c->db.plain.p, c->db.plain.len, c->db.n);
         }
-        dm__dict_fixed_release(&df);
-        dm__dict_bytes_release(&db);
         if (rc)
-            goto out;
+            return rc;
         m->data_encoding = ENC_RLE_DICTIONARY;
         m->data_page_offset = (int64_t)r->data.len;
-        rc = write_data_pages_fixed(e, NULL, 0, idx, bw);
-    } else {
-        dm__dict_fixed_release(&df);
-        dm__dict_bytes_release(&db);
-        dm_free(idx);
-        idx = NULL;
-        m->data_page_offset = (int64_t)r->data.len;
-        if (c->width) {
-            stats_fixed(c, c->vals, nv, &m->st);
-            rc = write_data_pages_fixed(e, c->vals, c->width, NULL, 0);
-        } else {
-            rc = stats_strings(c->bytes, c->off, nv, &m->st);
-            if (!rc)
-                rc = write_data_pages_bytes(e);
-        }
+        return write_data_pages_fixed(e, NULL, 0, c->idx, bw);
     }
-out:
-    dm__dict_fixed_release(&df);
-    dm__dict_bytes_release(&db);
-    dm_free(idx);
-    return rc;
+    m->data_page_offset = (int64_t)r->data.len;
+    if (c->width) {
+        stats_fixed(c, c->vals, nv, &m->st);
+        return write_data_pages_fixed(e, c->vals, c->width, NULL, 0);
+    }
+    rc = stats_strings(c->bytes, c->off, nv, &m->st);
+    return rc ? rc : write_data_pages_bytes(e);
 }
 
 static void encode_task(void *ctx, size_t col, unsigned worker)
@@ -1034,26 +1035,25 @@ static void encode_task(void *ctx, size_t col, unsigned worker)
     (void)worker;
     struct dm_pq_writer *w = ctx;
     struct enc e;
-    memset(&e, 0, sizeof(e));
     e.w = w;
     e.c = &w->cols[col];
     e.nrows = w->rg_rows;
     e.res = &w->results[col];
+    e.body = &e.c->body;
+    /* Scratch buffers keep their memory; clear lengths and any earlier sticky error. */
+    e.body->len = e.body->err = 0;
+    e.c->cbuf.len = e.c->cbuf.err = 0;
+    e.c->hdr.len = e.c->hdr.err = 0;
+    struct dm__wbuf data = e.res->data;
     memset(e.res, 0, sizeof(*e.res));
-    dm__wbuf_init(&e.res->data);
-    dm__wbuf_init(&e.body);
-    dm__wbuf_init(&e.cbuf);
-    dm__wbuf_init(&e.hdr);
+    e.res->data = data;
+    e.res->data.len = e.res->data.err = 0;
     int rc = encode_chunk(&e);
     if (!rc && e.res->data.err)
         rc = e.res->data.err;
     if (rc && !e.res->err.code)
         dm_error_set(&e.res->err, rc, "column '%s': %s", e.c->spec.name, dm_strerror(rc));
     e.res->rc = rc;
-    dm__wbuf_release(&e.body);
-    dm__wbuf_release(&e.cbuf);
-    dm__wbuf_release(&e.hdr);
-    dm_codec_cctx_free(e.cctx);
 }
 
 static void reset_columns(struct dm_pq_writer *w)
@@ -1110,7 +1110,7 @@ static int flush_row_group(struct dm_pq_writer *w, struct dm_error *err)
             rg->total_uncompressed += m->uncompressed;
             rg->total_compressed += m->compressed;
         }
-        dm__wbuf_release(&r->data);
+        r->data.len = 0; /* memory kept for the next row group */
         dm_free(r->meta.st.bmin);
         dm_free(r->meta.st.bmax);
         memset(&r->meta.st, 0, sizeof(r->meta.st));
