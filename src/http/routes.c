@@ -23,12 +23,14 @@ unsigned dm__http_status_for(int code)
     }
 }
 
-int dm__http_error_json(struct dm_buf *b, const char *msg)
+int dm__http_error_json(struct dm_buf *b, const char *msg, int64_t offset)
 {
     dm_buf_reset(b);
     int rc = dm_buf_puts(b, "{\"error\": ");
     if (!rc)
         rc = dm_buf_json_str(b, msg, strlen(msg));
+    if (!rc && offset >= 0)
+        rc = dm_buf_printf(b, ", \"offset\": %" PRId64, offset);
     if (!rc)
         rc = dm_buf_puts(b, "}\n");
     return rc;
@@ -87,8 +89,10 @@ static int compile_filter(struct dm__http_req *r, struct dm_filter **out)
     }
     rc = dm_filter_compile(&f, t, e.data, e.len, &r->err);
     dm_buf_release(&e);
-    if (rc)
+    if (rc) {
+        r->err.offset = -1; /* an offset in the combined text would mislead */
         return rc;
+    }
     *out = f;
     return 0;
 }

@@ -96,13 +96,13 @@ static enum MHD_Result send_buf(struct MHD_Connection *c, unsigned status, const
     return ok;
 }
 
-static enum MHD_Result send_error(struct MHD_Connection *c, unsigned status, int api,
-                                  const char *msg)
+static enum MHD_Result send_error_at(struct MHD_Connection *c, unsigned status, int api,
+                                     const char *msg, int64_t offset)
 {
     if (api) {
         struct dm_buf b;
         dm_buf_init(&b, 4096);
-        if (dm__http_error_json(&b, msg))
+        if (dm__http_error_json(&b, msg, offset))
             return MHD_NO;
         enum MHD_Result ok =
             send_buf(c, status, "application/json; charset=utf-8", b.data, b.len, NULL);
@@ -115,6 +115,12 @@ static enum MHD_Result send_error(struct MHD_Connection *c, unsigned status, int
         return MHD_NO;
     return send_buf(c, status, "text/plain; charset=utf-8", text,
                     (size_t)n < sizeof(text) ? (size_t)n : sizeof(text) - 1, NULL);
+}
+
+static enum MHD_Result send_error(struct MHD_Connection *c, unsigned status, int api,
+                                  const char *msg)
+{
+    return send_error_at(c, status, api, msg, -1);
 }
 
 static ssize_t stream_reader(void *cls, uint64_t pos, char *buf, size_t max)
@@ -149,7 +155,8 @@ static enum MHD_Result serve_api(struct MHD_Connection *c, struct conn *st,
         if (q->stream.free)
             q->stream.free(q->stream.ctx);
         const char *msg = q->err.msg[0] ? q->err.msg : dm_strerror(rc);
-        return send_error(c, dm__http_status_for(rc), 1, msg);
+        return send_error_at(c, dm__http_status_for(rc), 1, msg,
+                             rc == DM_EPARSE ? q->err.offset : -1);
     }
     struct MHD_Response *r;
     if (q->stream.fill) {
@@ -261,7 +268,7 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *
     if (!is_get) {
         struct dm_buf b;
         dm_buf_init(&b, 4096);
-        dm__http_error_json(&b, "method not allowed (only GET)");
+        dm__http_error_json(&b, "method not allowed (only GET)", -1);
         struct MHD_Response *r =
             MHD_create_response_from_buffer(b.len, b.data, MHD_RESPMEM_MUST_COPY);
         dm_buf_release(&b);

@@ -129,7 +129,8 @@ export class Explore {
     this.table.classList.add('loading');
     const params = { ...filterParams(s), sort: s.sort, order: s.order, offset: s.offset, limit: s.limit, columns: this.columns.join(',') };
     const flows = get('/api/flows', params, 'flows');
-    const hist = get('/api/histogram', filterParams(s), 'histogram');
+    // Settled right away so a failure is never an unhandled rejection while flows fail.
+    const hist = get('/api/histogram', filterParams(s), 'histogram').catch((e) => e);
     try {
       const res = await flows;
       this.app.clearError();
@@ -137,15 +138,20 @@ export class Explore {
     } catch (e) {
       if (isAbort(e)) return;
       this.app.error(e.message, e.offset !== undefined ? this.expr : null);
-      if (e.offset !== undefined) this.expr.classList.add('bad');
+      if (e.offset !== undefined) {
+        this.expr.classList.add('bad');
+        const at = Math.min(e.offset, this.expr.value.length);
+        this.expr.setSelectionRange(at, at); // the caret at the error
+      }
       this.renderEmpty();
     } finally {
       this.table.classList.remove('loading');
     }
-    try {
-      this.renderHist(await hist);
-    } catch (e) {
-      if (!isAbort(e)) this.renderHist(null);
+    const h = await hist;
+    if (h instanceof Error) {
+      if (!isAbort(h)) this.renderHist(null);
+    } else {
+      this.renderHist(h);
     }
   }
 
@@ -249,19 +255,19 @@ export class Explore {
       return;
     }
     const xs = res.rows.map((r) => (typeof r.ts === 'number' ? r.ts / 1e6 : Date.parse(r.ts) / 1000));
-    const out = res.rows.map((r) => r.egress);
+    const out = res.rows.map((r) => (r.egress > 0 ? r.egress : null)); // log scale: no zeros
     const flows = res.rows.map((r) => r.flows);
     const bucket = res.bucket_us / 1e6;
     const label = bucket >= 86400 ? `${bucket / 86400} d` : bucket >= 3600 ? `${bucket / 3600} h` : `${bucket / 60} min`;
-    this.histCaption.textContent = `Bytes out (internal → external) per ${label} bucket — drag across the chart to filter on a time range`;
+    this.histCaption.textContent = `Bytes out (internal → external, log scale) and flows per ${label} — drag across the chart to filter on a time range`;
     const width = Math.max(300, this.histBox.clientWidth || this.node.clientWidth - 40 || 1200);
     const opts = {
       width,
-      height: 130,
+      height: 110,
       tzDate: (ts) => uPlot.tzDate(new Date(ts * 1e3), 'Etc/UTC'),
       legend: { show: false },
       cursor: { drag: { x: true, y: false, setScale: false } },
-      scales: { x: { time: true }, y: { auto: true }, f: { auto: true } },
+      scales: { x: { time: true }, y: { distr: 3, log: 10 }, f: { auto: true } },
       axes: [
         { stroke: '#555', grid: { stroke: '#eee' } },
         { stroke: '#555', size: 70, values: (u, vals) => vals.map((v) => fmtBytes(v)), grid: { stroke: '#eee' } },
@@ -297,6 +303,6 @@ export class Explore {
   }
 
   resize() {
-    if (this.plot && this.histBox.clientWidth) this.plot.setSize({ width: this.histBox.clientWidth, height: 130 });
+    if (this.plot && this.histBox.clientWidth) this.plot.setSize({ width: this.histBox.clientWidth, height: 110 });
   }
 }

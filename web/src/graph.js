@@ -23,9 +23,11 @@ export const LEGEND = [
 export function nodeKind(n) {
   const side = n.internal ? 'internal' : 'external';
   if (n.filtered) return `${side}_filtered`;
-  const role = (n.role_kind || '').toLowerCase();
-  if (role === 'mail') return 'mail';
-  if (role === 'db') return 'db';
+  // The earlier tool's rule (and the engine's, dm_role_kind_of): a known server whose name
+  // contains "db" (any case) is a DB server, else one containing "mail" a MAIL server.
+  const role = (n.role || '').toLowerCase();
+  if (role.includes('db')) return 'db';
+  if (role.includes('mail')) return 'mail';
   return side;
 }
 
@@ -155,7 +157,6 @@ export class Graph {
     this.cy = cytoscape({
       container: this.box,
       elements,
-      wheelSensitivity: 0.3,
       minZoom: 0.05,
       maxZoom: 5,
       style: [
