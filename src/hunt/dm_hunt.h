@@ -228,4 +228,36 @@ int dm_hunt_write_explanation(struct dm_buf *b, const struct dm_hunt_output *o,
 int dm_hunt_write_filter(struct dm_buf *b, const struct dm_hunt_output *o,
                          const struct dm_hunt_finding *fd);
 
+/* ---- over the engine's table (table.c): what the CLI and /api/findings call ---- */
+
+struct dm_table;
+struct dm_filter;
+
+/* A dm_hunt_flows view of an engine table, plus the arrays it owns (IP classes and roles,
+ * failed actions, the --where selection). Caller storage; borrows t, which must outlive it. */
+struct dm_hunt_view {
+    struct dm_hunt_flows f;
+    const struct dm_table *t;
+    uint8_t *ip_class, *ip_role, *action_failed;
+    uint32_t *sel;
+};
+
+/* Builds the view; where (nullable) selects rows. 0, -ENOMEM, -EINVAL (a table without
+ * src/dst). */
+int dm_hunt_view_init(struct dm_hunt_view *v, const struct dm_table *t,
+                      const struct dm_filter *where, struct dm_error *err);
+void dm_hunt_view_release(struct dm_hunt_view *v);
+/* role_name callback for struct dm_hunt_output over a table (ctx = the table). */
+const char *dm_hunt_table_role_name(const void *table, uint32_t ip);
+
+enum dm_hunt_format { DM_HUNT_FMT_TABLE = 0, DM_HUNT_FMT_JSON };
+
+/* One call for front ends: reads the config's hunt section (t->config), compiles `where`
+ * (nullable, the query --where language), runs every detection on t->pool, and appends the
+ * findings (at most `limit`, 0 = all) to out as JSON (the contract) or a text table.
+ * Returns 0 or a negative code: DM_EPARSE for a bad expression, -EINVAL for a bad hunt
+ * config section (err says which), -ENOMEM, or a dm_buf error. */
+int dm_hunt_findings(struct dm_buf *out, const struct dm_table *t, const char *where,
+                     size_t limit, enum dm_hunt_format fmt, struct dm_error *err);
+
 #endif
