@@ -1,12 +1,17 @@
 /* The JSON API: a static {path, handler} table over the engine. Every data endpoint takes
  * the common filter parameters (docs/api.md); handlers build JSON into the request's capped
  * buffer with the engine's output writers. */
+#include <fcntl.h>
 #include <inttypes.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "dm_alloc.h"
+#include "dm_batch.h"
 #include "dm_engine.h"
+#include "dm_parquet.h"
 #include "http_int.h"
 #include "banned.h"
 
@@ -558,10 +563,178 @@ static ssize_t export_fill(void *ctx, char *buf, size_t max)
     return (ssize_t)n;
 }
 
+/* Parquet export: the matching rows are written to a private temporary file with the
+ * Parquet writer (canonical types: ts TIMESTAMP(MICROS, UTC), IPs and dictionary columns
+ * STRING, ports INTEGER(16, unsigned), proto INTEGER(8, unsigned), counters INT64), which is
+ * unlinked at once and streamed from its descriptor. */
+struct pq_export {
+    int fd;
+};
+
+static ssize_t pq_fill(void *ctx, char *buf, size_t max)
+{
+    struct pq_export *x = ctx;
+    for (;;) {
+        ssize_t n = read(x->fd, buf, max);
+        if (n < 0 && errno == EINTR)
+            continue;
+        return n < 0 ? -EIO : n;
+    }
+}
+
+static void pq_free(void *ctx)
+{
+    struct pq_export *x = ctx;
+    close(x->fd);
+    dm_free(x);
+}
+
+static void pq_spec(const struct dm_table *t, int col, struct dm_pq_column_spec *s,
+                    enum dm_vtype *vt)
+{
+    const struct dm_column *c = &t->cols[col];
+    memset(s, 0, sizeof(*s));
+    s->name = c->name;
+    s->optional = col != DM_C_TS;
+    if (col == DM_C_TS) {
+        s->type = DM_PQ_INT64;
+        s->logical = DM_PQ_LOG_TIMESTAMP;
+        s->ts_unit = DM_PQ_MICROS;
+        s->ts_utc = 1;
+        *vt = DM_I64;
+    } else if (col == DM_C_SPORT || col == DM_C_DPORT || col == DM_C_PROTO) {
+        s->type = DM_PQ_INT32;
+        s->logical = DM_PQ_LOG_INTEGER;
+        s->int_bits = col == DM_C_PROTO ? 8 : 16;
+        *vt = DM_I32;
+    } else if (c->kind == DM_CK_IP || c->kind == DM_CK_DICT) {
+        s->type = DM_PQ_BYTE_ARRAY;
+        s->logical = DM_PQ_LOG_STRING;
+        *vt = DM_STR;
+    } else if (c->kind == DM_CK_F64) {
+        s->type = DM_PQ_DOUBLE;
+        *vt = DM_F64;
+    } else {
+        s->type = DM_PQ_INT64;
+        if (c->kind == DM_CK_UINT) {
+            s->logical = DM_PQ_LOG_INTEGER;
+            s->int_bits = 64;
+        }
+        *vt = DM_I64;
+    }
+}
+
+/* Appends rows sel[0..n) to b. 0 or a negative code. */
+static int pq_rows(struct dm_batch *b, const struct dm_table *t, const int *cols, size_t ncols,
+                   const uint32_t *sel, size_t n)
+{
+    int rc = dm_batch_reserve(b, n);
+    for (size_t i = 0; i < n && !rc; i++) {
+        size_t row = sel[i];
+        for (size_t k = 0; k < ncols && !rc; k++) {
+            const struct dm_column *c = &t->cols[cols[k]];
+            if (!dm_col_present(c, row)) {
+                rc = dm_batch_set_null(b, k);
+                continue;
+            }
+            uint64_t v = c->kind == DM_CK_INT || c->kind == DM_CK_F64 ? 0 : dm_col_u64(c, row);
+            switch (b->cols[k].type) {
+            case DM_STR:
+                if (c->kind == DM_CK_IP) {
+                    char ip[DM_IP_STRLEN];
+                    size_t len = dm_table_ip_text(t, (uint32_t)v, ip);
+                    rc = len ? dm_batch_set_str(b, k, ip, len) : dm_batch_set_null(b, k);
+                } else if (v < c->dict.n) {
+                    rc = dm_batch_set_str(b, k, c->dict.s[v], c->dict.len[v]);
+                } else {
+                    rc = dm_batch_set_null(b, k);
+                }
+                break;
+            case DM_I32: dm_batch_set_i32(b, k, (int32_t)v); break;
+            case DM_F64: dm_batch_set_f64(b, k, dm_col_f64(c, row)); break;
+            default:
+                dm_batch_set_i64(b, k, c->kind == DM_CK_INT ? dm_col_i64(c, row) : (int64_t)v);
+                break;
+            }
+        }
+        if (!rc)
+            rc = dm_batch_commit_row(b);
+    }
+    return rc;
+}
+
+static int export_parquet(struct dm__http_req *r, struct export *x)
+{
+    const struct dm_table *t = x->t;
+    int rc = 0;
+    char dir[] = "/tmp/datamate-export-XXXXXX";
+    if (!mkdtemp(dir))
+        return dm_error_set(&r->err, -EIO, "cannot create a temporary directory: %s",
+                            strerror(errno));
+    char path[sizeof(dir) + 16];
+    snprintf(path, sizeof(path), "%s/flows.parquet", dir);
+    struct dm_pq_column_spec *specs = dm_calloc(x->ncols, sizeof(*specs));
+    enum dm_vtype *types = dm_calloc(x->ncols, sizeof(*types));
+    struct dm_batch b = {0};
+    struct dm_pq_writer *w = NULL;
+    int fd = -1;
+    if (!specs || !types) {
+        rc = dm_error_set(&r->err, -ENOMEM, "out of memory");
+        goto out;
+    }
+    for (size_t k = 0; k < x->ncols; k++)
+        pq_spec(t, x->cols[k], &specs[k], &types[k]);
+    struct dm_pq_writer_opts o;
+    dm_pq_writer_opts_default(&o);
+    if ((rc = dm_batch_init(&b, types, x->ncols, DM_MORSEL)) ||
+        (rc = dm_pq_writer_open(&w, path, specs, x->ncols, &o, &r->err)))
+        goto out;
+    while (x->next < x->end) {
+        size_t n = x->end - x->next < DM_MORSEL ? x->end - x->next : DM_MORSEL;
+        size_t k = dm_filter_eval(x->f, x->next, n, x->sel, x->scratch);
+        x->next += n;
+        if (!k)
+            continue;
+        dm_batch_clear(&b);
+        if ((rc = pq_rows(&b, t, x->cols, x->ncols, x->sel, k)) ||
+            (rc = dm_pq_writer_write(w, &b, &r->err)))
+            goto out;
+    }
+    rc = dm_pq_writer_close(w, &r->err);
+    w = NULL;
+    if (rc)
+        goto out;
+    fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        rc = dm_error_set(&r->err, -EIO, "cannot reopen the export: %s", strerror(errno));
+        goto out;
+    }
+    struct pq_export *px = dm_malloc(sizeof(*px));
+    if (!px) {
+        close(fd);
+        rc = dm_error_set(&r->err, -ENOMEM, "out of memory");
+        goto out;
+    }
+    px->fd = fd;
+    r->stream.fill = pq_fill;
+    r->stream.free = pq_free;
+    r->stream.ctx = px;
+out:
+    if (rc && !r->err.msg[0])
+        dm_error_set(&r->err, rc, "parquet export failed: %s", dm_strerror(rc));
+    dm_pq_writer_abort(w);
+    dm_batch_release(&b);
+    dm_free(specs);
+    dm_free(types);
+    unlink(path); /* the open descriptor keeps the data until the download ends */
+    rmdir(dir);
+    return rc;
+}
+
 static int h_export(struct dm__http_req *r)
 {
     static const char *const allowed[] = {FILTER_PARAMS, "format", "columns", NULL};
-    static const char *const formats[] = {"csv", "jsonl", NULL};
+    static const char *const formats[] = {"csv", "jsonl", "parquet", NULL};
     const struct dm_table *t = r->app->table;
     int rc = dm_http_params_check(&r->params, allowed, &r->err);
     if (rc)
@@ -610,6 +783,16 @@ static int h_export(struct dm__http_req *r)
     }
     x->header_len = x->out.len; /* sent first, even when nothing matches */
     x->pos = 0;
+    if (fmt == 2) {
+        rc = export_parquet(r, x);
+        export_free(x);
+        if (rc)
+            return rc;
+        r->content_type = "application/vnd.apache.parquet";
+        snprintf(r->disposition, sizeof(r->disposition),
+                 "attachment; filename=\"flows.parquet\"");
+        return 0;
+    }
     r->content_type = x->fmt == DM_FMT_CSV ? "text/csv; charset=utf-8"
                                            : "application/x-ndjson; charset=utf-8";
     snprintf(r->disposition, sizeof(r->disposition), "attachment; filename=\"flows.%s\"",

@@ -27,6 +27,7 @@ export class Explore {
       PAGE_SIZES.map((n) => el('option', { value: String(n), text: String(n) })));
     this.exportCsv = el('a', { className: 'btn ghost', id: 'export-csv', text: 'CSV', download: 'flows.csv' });
     this.exportJsonl = el('a', { className: 'btn ghost', id: 'export-jsonl', text: 'JSON lines', download: 'flows.jsonl' });
+    this.exportParquet = el('a', { className: 'btn ghost', id: 'export-parquet', text: 'Parquet', download: 'flows.parquet' });
     this.count = el('div', { className: 'count', id: 'count' });
     this.thead = el('thead');
     this.tbody = el('tbody');
@@ -47,7 +48,7 @@ export class Explore {
         el('button', { className: 'btn primary', id: 'reset', text: '↺ Reset', title: 'reset the filters', onclick: () => this.reset() }),
         el('div', { className: 'field inline' }, el('label', { htmlFor: 'page-size', text: 'Page size' }), this.pageSize),
         el('div', { className: 'spacer' }),
-        el('span', { className: 'muted', text: 'Export filtered rows:' }), this.exportCsv, this.exportJsonl),
+        el('span', { className: 'muted', text: 'Export filtered rows:' }), this.exportCsv, this.exportJsonl, this.exportParquet),
       el('div', { className: 'hist-wrap' }, this.histCaption, this.histBox),
       this.count,
       el('div', { className: 'table-wrap' }, this.table),
@@ -126,6 +127,7 @@ export class Explore {
     this.expr.classList.remove('bad');
     this.exportCsv.href = this.exportHref('csv');
     this.exportJsonl.href = this.exportHref('jsonl');
+    this.exportParquet.href = this.exportHref('parquet');
     this.table.classList.add('loading');
     const params = { ...filterParams(s), sort: s.sort, order: s.order, offset: s.offset, limit: s.limit, columns: this.columns.join(',') };
     const flows = get('/api/flows', params, 'flows');

@@ -161,6 +161,7 @@ export class Graph {
       maxZoom: 5,
       style: [
         { selector: 'node', style: { shape: 'data(shape)', 'background-color': 'data(color)', width: 'data(size)', height: 'data(size)', 'border-width': 1, 'border-color': '#222', label: '', 'font-size': 9, color: '#333', 'text-valign': 'bottom', 'text-margin-y': 3 } },
+        { selector: 'node.labelled', style: { label: 'data(label)' } },
         { selector: 'node[?filtered]', style: { label: 'data(label)', 'font-weight': 'bold', 'font-size': 11 } },
         { selector: 'node:selected', style: { 'border-width': 3, 'border-color': '#d33' } },
         { selector: 'edge', style: { width: 'data(width)', 'line-color': EDGE, 'target-arrow-color': EDGE, 'target-arrow-shape': 'triangle', 'curve-style': 'bezier', 'line-style': 'data(style)', 'arrow-scale': 0.8, opacity: 0.9 } },
@@ -169,6 +170,11 @@ export class Graph {
       layout: nodes.length > 1 ? { name: 'cose', animate: false, randomize: false, nodeRepulsion: () => 8000, idealEdgeLength: () => 90, numIter: nodes.length > 600 ? 400 : 1000, fit: true, padding: 30 } : { name: 'grid' },
     });
     const cy = this.cy;
+    if (nodes.length <= 40) cy.nodes().addClass('labelled'); // small graphs: every address
+    if (cy.zoom() > 1.6) {
+      cy.zoom(1.6); // a handful of nodes should not fill the screen
+      cy.center();
+    }
     cy.on('mouseover', 'node', (ev) => this.showTip(ev, [
       ['IP', ev.target.data('id')],
       ['Connections', fmtInt(ev.target.data('connections'))],
