@@ -130,8 +130,10 @@ static int parse_string(struct jp *p, const char **out, size_t *out_len)
         }
         end++;
     }
-    if (end >= p->n)
+    if (end >= p->n) {
+        p->pos = start - 1;
         return fail(p, DM_EPARSE, "unterminated string");
+    }
     /* unescaped output is never longer than the source */
     char *o = dm_arena_alloc(p->arena, end - start + 1);
     if (!o)

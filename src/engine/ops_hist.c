@@ -72,6 +72,42 @@ static void hist_fn(void *p, const uint32_t *sel, size_t n, unsigned slot)
     }
 }
 
+/* First and last matching rows of [begin, end): morsels from each end until a match.
+ * Returns 1 (found), 0 (no match) or -ENOMEM. */
+static int match_bounds(const struct dm_filter *f, size_t begin, size_t end, size_t *first,
+                        size_t *last)
+{
+    if (!f || dm_filter_is_range_only(f)) {
+        *first = begin;
+        *last = end - 1;
+        return 1;
+    }
+    uint32_t *sel = dm_malloc(DM_MORSEL * sizeof(*sel));
+    void *scratch = dm_malloc(dm_filter_scratch_size(f));
+    int found = 0;
+    if (!sel || !scratch) {
+        dm_free(sel);
+        dm_free(scratch);
+        return -ENOMEM;
+    }
+    size_t nm = (end - begin + DM_MORSEL - 1) / DM_MORSEL;
+    for (size_t m = 0; m < nm && !found; m++) {
+        size_t b = begin + m * DM_MORSEL, n = end - b < DM_MORSEL ? end - b : DM_MORSEL;
+        size_t k = dm_filter_eval(f, b, n, sel, scratch);
+        if (k)
+            *first = sel[0], found = 1;
+    }
+    for (size_t m = nm; m-- > 0 && found == 1;) {
+        size_t b = begin + m * DM_MORSEL, n = end - b < DM_MORSEL ? end - b : DM_MORSEL;
+        size_t k = dm_filter_eval(f, b, n, sel, scratch);
+        if (k)
+            *last = sel[k - 1], found = 2;
+    }
+    dm_free(sel);
+    dm_free(scratch);
+    return found ? 1 : 0;
+}
+
 int dm_hist(const struct dm_table *t, const struct dm_hist_req *q, struct dm_hist_res *r,
             struct dm_error *err)
 {
@@ -87,7 +123,15 @@ int dm_hist(const struct dm_table *t, const struct dm_hist_req *q, struct dm_his
         return 0;
     }
     const int64_t *ts = dm_table_ts(t);
-    int64_t lo = ts[begin], hi = ts[end - 1];
+    size_t first_row = begin, last_row = end - 1;
+    int rc = match_bounds(q->filter, begin, end, &first_row, &last_row);
+    if (rc < 0)
+        return dm_error_set(err, rc, "out of memory computing the histogram");
+    if (!rc) {
+        r->bucket_us = bucket ? bucket : buckets[0].us;
+        return 0;
+    }
+    int64_t lo = ts[first_row], hi = ts[last_row];
     if (!bucket) {
         size_t nb = sizeof(buckets) / sizeof(buckets[0]);
         bucket = buckets[nb - 1].us;
@@ -107,7 +151,7 @@ int dm_hist(const struct dm_table *t, const struct dm_hist_req *q, struct dm_his
     size_t nb = (size_t)(last - first + 1);
     unsigned slots = dm_scan_slots(t);
     struct hist_ctx c = {t, bucket, first, nb, dm_calloc(slots, sizeof(*c.parts))};
-    int rc = c.parts ? 0 : -ENOMEM;
+    rc = c.parts ? 0 : -ENOMEM;
     for (unsigned s = 0; !rc && s < slots; s++)
         if (!(c.parts[s] = dm_calloc(nb, sizeof(struct dm_hist_bucket))))
             rc = -ENOMEM;
