@@ -264,7 +264,7 @@ int dm_rows(const struct dm_table *t, const struct dm_rows_req *q, struct dm_row
         }
         return 0;
     }
-    if (t->cols[col].kind == DM_CK_DICT && !(c.key.dict_rank = dm__dict_rank(&t->cols[col].dict)))
+    if (col >= 0 && t->cols[col].kind == DM_CK_DICT && !(c.key.dict_rank = dm__dict_rank(&t->cols[col].dict)))
         return dm_error_set(err, -ENOMEM, "out of memory");
     unsigned slots = dm_scan_slots(t);
     uint64_t k = q->offset + limit;
