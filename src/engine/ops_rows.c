@@ -310,7 +310,8 @@ int dm_rows(const struct dm_table *t, const struct dm_rows_req *q, struct dm_row
         if (!rc && !(merged = dm_malloc((tot ? tot : 1) * sizeof(*merged))))
             rc = -ENOMEM;
         for (unsigned s = 0; !rc && s < slots; s++) {
-            memcpy(merged + nmerged, c.all[s], c.nall[s] * sizeof(*merged));
+            if (c.nall[s])
+                memcpy(merged + nmerged, c.all[s], c.nall[s] * sizeof(*merged));
             nmerged += c.nall[s];
         }
         for (unsigned s = 0; c.all && s < slots; s++)
