@@ -25,7 +25,8 @@ class App {
     this.title = el('h1', { className: 'title', text: 'Datamate' });
     this.site = el('span', { className: 'site' });
     this.status = el('div', { className: 'status', id: 'status' });
-    this.header = el('header', { className: 'top', id: 'header' }, el('div', null, this.title, this.site), this.status);
+    this.themeButton = el('button', { className: 'theme', id: 'theme-toggle', title: 'light / dark theme', text: '◐', hidden: true, onclick: () => this.toggleTheme() });
+    this.header = el('header', { className: 'top', id: 'header' }, el('div', null, this.title, this.site), el('div', { className: 'header-right' }, this.status, this.themeButton));
     this.progress = el('div', { className: 'progress', id: 'progress', role: 'progressbar', 'aria-label': 'loading' });
     this.banner = el('div', { className: 'banner', id: 'error', role: 'alert' });
     this.tabs = el('nav', { className: 'tabs', role: 'tablist' });
@@ -80,6 +81,8 @@ class App {
     this.site.textContent = t.site || '';
     document.title = [t.title || 'Datamate', t.site].filter(Boolean).join(' — ');
     if (t.header_background && CSS.supports('background', t.header_background)) this.header.style.background = t.header_background;
+    this.themeButton.hidden = !t.theme_toggle;
+    if (t.theme_toggle && localStorage.getItem('datamate-theme') === 'dark') document.body.classList.add('dark');
     this.status.textContent = `${meta.data || ''} · ${fmtInt(meta.rows)} flows · ${fmtTime(meta.ts_min)} → ${fmtTime(meta.ts_max)} UTC`;
     this.status.title = `datamate ${meta.version}`;
     this.explore.setMeta(meta);
@@ -94,6 +97,11 @@ class App {
       this.tabButtons[k] = b;
       this.tabs.appendChild(b);
     }
+  }
+
+  toggleTheme() {
+    const dark = document.body.classList.toggle('dark');
+    localStorage.setItem('datamate-theme', dark ? 'dark' : 'light');
   }
 
   showAll() {
