@@ -10,6 +10,7 @@
 #include "banned.h"
 
 static const struct dm_cmd commands[] = {
+    {"gen", cmd_gen, "write synthetic firewall logs with planted exfiltration"},
     {"inspect", cmd_inspect, "show a Parquet file's schema, row groups, statistics and rows"},
     {"version", cmd_version, "print the version"},
 };
