@@ -15,24 +15,15 @@ import path from 'node:path';
 const root = process.cwd();
 const require = createRequire(path.join(root, 'tools', 'package.json'));
 const { DuckDBInstance } = require('@duckdb/node-api');
+const { duckdbExpr: expr, goldenValue } = createRequire(import.meta.url)('./pqcompare.js');
 
 const dataDir = path.join(root, '..', 'shared', 'testdata', 'parquet-testing', 'data');
 const outDir = path.join(root, 'tests', 'interop', 'golden');
 fs.mkdirSync(outDir, { recursive: true });
 
 const LIMIT = 1000; // rows per golden file; parquet_read.t also checks every file's full row count
-const q = (s) => '"' + s.replace(/"/g, '""') + '"';
 const lit = (s) => "'" + s.replace(/'/g, "''") + "'";
 
-function expr(name, type) {
-  const c = q(name);
-  if (/^TIMESTAMP_NS/.test(type)) return `epoch_ns(${c})::VARCHAR`;
-  if (/^TIMESTAMP/.test(type)) return `epoch_us(${c}::TIMESTAMP)::VARCHAR || '000'`;
-  if (type === 'BLOB') return `hex(${c})`;
-  if (type === 'FLOAT' || type === 'DOUBLE') return `${c}::DOUBLE`;
-  if (/^(STRUCT|MAP|LIST)|\[\]$/.test(type)) return null;
-  return `${c}::VARCHAR`;
-}
 
 const inst = await DuckDBInstance.create(':memory:');
 const conn = await inst.connect();
@@ -52,11 +43,7 @@ for (const f of files) {
     const cnt = await conn.runAndReadAll(`SELECT count(*)::VARCHAR AS n FROM read_parquet(${lit(p)})`);
     const lines = [JSON.stringify({ file: f, num_rows: Number(cnt.getRowsJS()[0][0]), columns: cols })];
     for (const row of res.getRowsJS()) {
-      lines.push(JSON.stringify(row.map((v) => {
-        if (v === null || v === undefined) return null;
-        if (typeof v === 'number') return Number.isNaN(v) ? 'NaN' : v === Infinity ? 'Infinity' : v === -Infinity ? '-Infinity' : v;
-        return String(v);
-      })));
+      lines.push(JSON.stringify(row.map(goldenValue)));
     }
     fs.writeFileSync(path.join(outDir, f.replace(/\.parquet$/, '.jsonl')), lines.join('\n') + '\n');
     console.error(`ok ${f}: ${lines.length - 1} rows`);
