@@ -28,6 +28,7 @@ int dm_cli_parse_count(const char *s, unsigned long long *out);
 unsigned dm_cli_threads(const char *s);
 
 int cmd_inspect(int argc, char **argv);
+int cmd_query(int argc, char **argv);
 int cmd_version(int argc, char **argv);
 int cmd_gen(int argc, char **argv);
 

@@ -160,7 +160,7 @@ int dm__table_alloc(struct dm_table **out, const struct dm_config *cfg, struct d
             c->name = t->in->names[i];
             c->kind = extra_kinds[i - DM_C_NCANON];
         }
-        if (col_alloc(c, cap, 1))
+        if (col_alloc(c, cap, c->kind != DM_CK_IP))
             goto oom;
     }
     *out = t;
@@ -204,7 +204,7 @@ int dm_table_add_extra(struct dm_table *t, const char *name, enum dm_ckind kind)
         return -ENOMEM;
     c->name = names[n - 1];
     c->kind = kind;
-    return col_alloc(c, t->in->cap, 1);
+    return col_alloc(c, t->in->cap, kind != DM_CK_IP);
 }
 
 /* ---- interning ---- */
@@ -315,7 +315,6 @@ static int put_ip(struct dm_table *t, int col, size_t row, const char *s)
         t->in->bad_ips++;
     }
     ((uint32_t *)t->cols[col].v)[row] = id;
-    dm__bit_set(t->cols[col].valid, row);
     return 0;
 }
 
@@ -473,8 +472,9 @@ static void finish_col(void *p, size_t i, unsigned worker)
     unsigned oldw = c->width, neww = oldw;
     uint64_t max = 0;
     int all_valid = 1;
+    const uint64_t *valid = c->valid;
     for (size_t r = 0; r < t->nrows; r++) {
-        if (!((c->valid[r >> 6] >> (r & 63)) & 1)) {
+        if (valid && !((valid[r >> 6] >> (r & 63)) & 1)) {
             all_valid = 0;
             continue;
         }
@@ -484,7 +484,7 @@ static void finish_col(void *p, size_t i, unsigned worker)
                 max = v;
         }
     }
-    if (perm) { /* a dropped row makes all_valid meaningless: recompute below */
+    if (perm && valid) { /* a dropped row makes all_valid meaningless: recompute below */
         all_valid = 1;
         for (size_t k = 0; k < n; k++) {
             size_t r = perm[k];
