@@ -10,6 +10,7 @@
 #include "banned.h"
 
 static const struct dm_cmd commands[] = {
+    {"convert", cmd_convert, "convert flow / firewall logs to Parquet"},
     {"gen", cmd_gen, "write synthetic firewall logs with planted exfiltration"},
     {"inspect", cmd_inspect, "show a Parquet file's schema, row groups, statistics and rows"},
     {"query", cmd_query, "filter, sort, top-N, histogram and graph queries over flows"},
