@@ -122,17 +122,28 @@ static int open_tmp(const char *path, char *tmp, size_t cap)
     return fd;
 }
 
-/* An output file being written under a temporary name next to its final path. */
+/* An output file being written under a temporary name next to its final path. A path
+ * that exists and is not a regular file (/dev/null, /dev/stdout, a FIFO) is written in
+ * place: renaming over it would replace the device or pipe with a file. */
 struct pending {
     const char *path;
-    char tmp[4096];
-    int fd; /* -1 when not open */
+    char tmp[4096]; /* "" when writing in place */
+    int fd;         /* -1 when not open */
 };
 
-/* Creates the temporary file; 0 or 1 (message printed). */
+/* Creates the temporary file (or opens the special file); 0 or 1 (message printed). */
 static int pending_open(struct pending *f, const char *path)
 {
+    struct stat st;
     f->path = path;
+    f->tmp[0] = '\0';
+    if (stat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
+        if (S_ISDIR(st.st_mode))
+            return dm_cli_fail("cannot write '%s': %s", path, strerror(EISDIR));
+        if ((f->fd = open(path, O_WRONLY | O_CLOEXEC)) < 0)
+            return dm_cli_fail("cannot open '%s': %s", path, strerror(errno));
+        return 0;
+    }
     if ((f->fd = open_tmp(path, f->tmp, sizeof(f->tmp))) < 0)
         return dm_cli_fail("cannot create '%s': %s", path, strerror(errno));
     return 0;
@@ -161,6 +172,8 @@ static int pending_finish(struct pending *f, int ok)
         return 0;
     int rc = close(f->fd);
     f->fd = -1;
+    if (!f->tmp[0])
+        return ok && rc != 0 ? dm_cli_fail("cannot write '%s': %s", f->path, strerror(errno)) : 0;
     if (ok && (rc != 0 || rename(f->tmp, f->path) != 0)) {
         int e = errno;
         unlink(f->tmp);
@@ -252,7 +265,9 @@ int cmd_gen(int argc, char **argv)
                                   (unsigned long long)dm_gen_min_rows(opt.days), opt.days);
     int to_stdout = !strcmp(output, "-");
     char cfgbuf[4096];
-    if (!config && truth) {
+    struct stat tst;
+    if (!config && truth && (stat(truth, &tst) != 0 || S_ISREG(tst.st_mode))) {
+        /* config.json goes next to a truth file, not next to /dev/null or a pipe */
         sibling_config(truth, cfgbuf, sizeof(cfgbuf));
         config = cfgbuf;
     }

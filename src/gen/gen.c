@@ -1287,10 +1287,11 @@ int dm_gen_config_json(const struct dm_gen *g, struct dm_buf *out)
          "\"_BytesSent\", \"_Action\", \"_DestinationPort\"",
          "\"@timestamp\", \"source.ip\", \"destination.ip\", \"destination.bytes\", "
          "\"source.bytes\", \"event.action\", \"destination.port\"",
-         "\"ts\", \"id.orig_h\", \"id.resp_h\", \"resp_bytes\", \"orig_bytes\", "
-         "\"conn_state\", \"id.resp_p\"",
-         "\"flow.start\", \"src_ip\", \"dest_ip\", \"flow.bytes_toclient\", "
-         "\"flow.bytes_toserver\", \"flow.state\", \"dest_port\""};
+         /* zeek and suricata: the canonical names `convert` writes them under */
+         "\"ts\", \"src_ip\", \"dst_ip\", \"bytes_recv\", \"bytes_sent\", \"action\", "
+         "\"dst_port\"",
+         "\"ts\", \"src_ip\", \"dst_ip\", \"bytes_recv\", \"bytes_sent\", \"action\", "
+         "\"dst_port\""};
     int rc = dm_buf_printf(out,
                            "{\n  \"template\": {\"site\": \"datamate demo\", \"title\": "
                            "\"Simulated network (seed %llu)\", \"theme_toggle\": true, "
