@@ -37,7 +37,7 @@ static uint64_t load64(const uint8_t *p)
 
 /* bw bits (1..64) at bit offset bit of p[0..n), LSB first; caller guarantees the bits lie
  * inside n bytes. */
-static uint64_t get_bits(const uint8_t *p, size_t n, uint64_t bit, int bw)
+static inline uint64_t get_bits(const uint8_t *p, size_t n, uint64_t bit, int bw)
 {
     size_t byte = (size_t)(bit >> 3);
     unsigned shift = (unsigned)(bit & 7);

@@ -1196,11 +1196,15 @@ static int col_alloc(struct dm_col *c, enum dm_vtype t, size_t n)
     memset(c, 0, sizeof(*c));
     c->type = t;
     size_t esz = t == DM_BOOL ? 1 : t == DM_I32 ? 4 : 8;
+    /* Not zeroed: every row is written by the page decoders (nulls included, by spread). */
     if (t == DM_STR) {
-        c->off = dm_calloc(n + 1, sizeof(*c->off));
-        return c->off ? 0 : -ENOMEM;
+        c->off = dm_reallocarray(NULL, n + 1, sizeof(*c->off));
+        if (!c->off)
+            return -ENOMEM;
+        c->off[0] = 0;
+        return 0;
     }
-    c->v.b = dm_calloc(n ? n : 1, esz);
+    c->v.b = dm_reallocarray(NULL, n ? n : 1, esz);
     return c->v.b ? 0 : -ENOMEM;
 }
 
@@ -1219,18 +1223,6 @@ static int str_reserve(struct dm_col *c, size_t extra)
         return -ENOMEM;
     c->bytes = b;
     c->bytes_cap = cap;
-    return 0;
-}
-
-static int str_push(struct dm_col *c, size_t row, const void *p, size_t n)
-{
-    int rc = str_reserve(c, n);
-    if (rc)
-        return rc;
-    if (n)
-        memcpy(c->bytes + c->nbytes, p, n);
-    c->nbytes += n;
-    c->off[row + 1] = c->nbytes;
     return 0;
 }
 
@@ -1282,7 +1274,15 @@ static int plain_decode(struct rd *d, const uint8_t *p, size_t n, struct dm_col 
         memcpy(c->v.f64 + base, p, count * 8);
         return 0;
     case DM_PQ_BYTE_ARRAY: {
+        /* the strings of a page take at most n bytes: reserve once, copy in a tight loop */
+        int rc = str_reserve(c, n + 16); /* + slack for the 16-byte short-string copies */
+        if (rc)
+            return rd_fail(d, rc, "string data too large");
         size_t pos = 0;
+        char *dst = c->bytes + c->nbytes;
+        size_t used = 0;
+        uint64_t *off = c->off + base + 1;
+        uint64_t start = c->nbytes;
         for (size_t i = 0; i < count; i++) {
             if (n - pos < 4)
                 return rd_fail(d, DM_ECORRUPT, "byte array length past the end of the page");
@@ -1291,11 +1291,15 @@ static int plain_decode(struct rd *d, const uint8_t *p, size_t n, struct dm_col 
             if (len > n - pos)
                 return rd_fail(d, DM_ECORRUPT, "byte array of %u bytes past the end of the page",
                                len);
-            int rc = str_push(c, base + i, p + pos, len);
-            if (rc)
-                return rd_fail(d, rc, "string data too large");
+            if (len <= 16 && n - pos >= 16)
+                memcpy(dst + used, p + pos, 16); /* fixed size: no libc call */
+            else
+                memcpy(dst + used, p + pos, len);
+            used += len;
+            off[i] = start + used;
             pos += len;
         }
+        c->nbytes += used;
         return 0;
     }
     case DM_PQ_FIXED_LEN_BYTE_ARRAY: {
@@ -1987,7 +1991,7 @@ int dm_pq_read_chunk(const struct dm_pq_reader *r, size_t rg, size_t col, unsign
     d.idx_mode = (flags & DM_PQ_READ_DICT) != 0;
     int rc = 0;
     if (d.idx_mode) {
-        out->idx = dm_calloc(d.nrows ? d.nrows : 1, sizeof(uint32_t));
+        out->idx = dm_reallocarray(NULL, d.nrows ? d.nrows : 1, sizeof(uint32_t));
         if (!out->idx)
             rc = rd_fail(&d, -ENOMEM, "oom");
     }
