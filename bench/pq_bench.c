@@ -5,6 +5,8 @@
  *   pq_bench write OUT ROWS THREADS CODEC
  *                                  generates the same rows in memory (not timed), then times
  *                                  writing them with the datamate writer on THREADS threads
+ *   pq_bench read FILE THREADS     times reading every column chunk of FILE (decoded into
+ *                                  memory, dictionaries expanded) on THREADS threads
  *
  * Prints "result<TAB>name<TAB>tool<TAB>value<TAB>unit" lines (bench/run.sh collects them)
  * and human-readable details on stderr. The data: one week of flows from ~2,000 internal
@@ -20,6 +22,7 @@
 #include "dm_codec.h"
 #include "dm_parquet.h"
 #include "dm_pool.h"
+#include "dm_pq_reader.h"
 
 #define BATCH_ROWS 65536
 
@@ -174,12 +177,63 @@ static double cpu_now(void)
 
 static int usage(void)
 {
-    fprintf(stderr, "usage: pq_bench gen OUT ROWS | write OUT ROWS THREADS CODEC\n");
+    fprintf(stderr, "usage: pq_bench gen OUT ROWS | write OUT ROWS THREADS CODEC | "
+                    "read FILE THREADS\n");
     return 2;
+}
+
+struct read_ctx {
+    const struct dm_pq_reader *r;
+    size_t ncols;
+    _Atomic int failed;
+    _Atomic unsigned long long values;
+};
+
+static void read_task(void *p, size_t task, unsigned worker)
+{
+    (void)worker;
+    struct read_ctx *c = p;
+    struct dm_pq_chunk ch;
+    memset(&ch, 0, sizeof(ch));
+    struct dm_error err;
+    if (dm_pq_read_chunk(c->r, task / c->ncols, task % c->ncols, 0, &ch, &err)) {
+        fprintf(stderr, "pq_bench: %s\n", err.msg);
+        c->failed = 1;
+    } else {
+        c->values += ch.nrows;
+    }
+    dm_pq_chunk_release(&ch);
+}
+
+static int bench_read(const char *path, unsigned threads)
+{
+    struct dm_pool *pool = threads > 1 ? dm_pool_new(threads) : NULL;
+    double t0 = now(), c0 = cpu_now();
+    struct dm_pq_reader *r;
+    struct dm_error err;
+    if (dm_pq_reader_open(&r, path, &err)) {
+        fprintf(stderr, "pq_bench: %s\n", err.msg);
+        return 1;
+    }
+    const struct dm_pq_meta *m = dm_pq_reader_meta(r);
+    struct read_ctx c = {.r = r, .ncols = m->ncols};
+    dm_pool_for(pool, m->nrow_groups * m->ncols, read_task, &c);
+    double tr = now() - t0, cr = cpu_now() - c0;
+    const char *name = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
+    fprintf(stderr, "pq_bench: read %s: %lld rows, %zu columns in %.3f s (cpu %.3f s), %u threads\n",
+            name, (long long)m->num_rows, m->ncols, tr, cr, threads);
+    if (!c.failed)
+        printf("result\tparquet read %.*s\tdatamate\t%.2f\tMrows/s\n",
+               (int)(strlen(name) - strlen(".parquet")), name, (double)m->num_rows / tr / 1e6);
+    dm_pq_reader_free(r);
+    dm_pool_free(pool);
+    return c.failed;
 }
 
 int main(int argc, char **argv)
 {
+    if (argc == 4 && strcmp(argv[1], "read") == 0)
+        return bench_read(argv[2], (unsigned)strtoul(argv[3], NULL, 10));
     if (argc < 4)
         return usage();
     int gen = strcmp(argv[1], "gen") == 0;

@@ -97,7 +97,13 @@ struct wcol {
     struct dm__dict_bytes db;
     struct dm__wbuf body, cbuf, hdr; /* page body, compressed body, page header */
     struct dm_codec_cctx *cctx;
+    /* Row groups since the dictionary last overflowed its limit (0 = never did). After an
+     * overflow the next row groups skip the attempt (hashing ~limit values for nothing),
+     * retrying every DICT_RETRY row groups in case the data changed. */
+    unsigned dict_overflow_age;
 };
+
+#define DICT_RETRY 8
 
 /* Result of encoding one column chunk. */
 struct enc_result {
@@ -122,6 +128,7 @@ struct dm_pq_writer {
     struct rg_meta *rgs;
     size_t nrgs, rgs_cap;
     struct enc_result *results;
+    size_t *order; /* encode order of the columns (largest first) */
     int failed; /* sticky error code */
 };
 
@@ -254,6 +261,7 @@ static void writer_free(struct dm_pq_writer *w)
         }
         dm_free(w->results);
     }
+    dm_free(w->order);
     dm_free(w->path);
     dm_free(w->tmp);
     dm_free(w);
@@ -347,10 +355,11 @@ int dm_pq_writer_open(struct dm_pq_writer **out, const char *path,
     w->opts.nkv = 0;
     w->cols = dm_calloc(ncols, sizeof(*w->cols));
     w->results = dm_calloc(ncols, sizeof(*w->results));
+    w->order = dm_calloc(ncols, sizeof(*w->order));
     w->path = dm_strdup(path);
     size_t tlen = strlen(path) + 64;
     w->tmp = dm_malloc(tlen);
-    if (!w->cols || !w->results || !w->path || !w->tmp)
+    if (!w->cols || !w->results || !w->order || !w->path || !w->tmp)
         goto nomem;
     w->ncols = ncols;
     for (size_t i = 0; i < ncols; i++) {
@@ -976,7 +985,12 @@ static int encode_chunk(struct enc *e)
 
     /* Dictionary attempt: all-or-nothing for the chunk. */
     int use_dict = 0, bw = 0, rc;
-    if (o->dictionary && c->spec.type != DM_PQ_BOOLEAN && nv > 0 && nv <= UINT32_MAX) {
+    int try_dict = o->dictionary && c->spec.type != DM_PQ_BOOLEAN && nv > 0 && nv <= UINT32_MAX;
+    if (c->dict_overflow_age) {
+        if (c->dict_overflow_age++ % DICT_RETRY != 0)
+            try_dict = 0;
+    }
+    if (try_dict) {
         if (nv > c->idx_cap) {
             uint32_t *p = dm_reallocarray(c->idx, nv, sizeof(*p));
             if (!p)
@@ -999,6 +1013,7 @@ static int encode_chunk(struct enc *e)
         }
         if (rc < 0)
             return rc;
+        c->dict_overflow_age = rc == 1; /* 1 starts the count, success resets it */
         if (rc == 0) {
             bw = dm__bit_width(ndict - 1);
             /* Keep the dictionary only when it makes the chunk smaller. */
@@ -1030,10 +1045,11 @@ static int encode_chunk(struct enc *e)
     return rc ? rc : write_data_pages_bytes(e);
 }
 
-static void encode_task(void *ctx, size_t col, unsigned worker)
+static void encode_task(void *ctx, size_t task, unsigned worker)
 {
     (void)worker;
     struct dm_pq_writer *w = ctx;
+    size_t col = w->order[task];
     struct enc e;
     e.w = w;
     e.c = &w->cols[col];
@@ -1066,6 +1082,12 @@ static void reset_columns(struct dm_pq_writer *w)
     w->rg_bytes = 0;
 }
 
+/* Rough encoding cost of a column's buffered values (bytes to hash / copy / compress). */
+static size_t chunk_cost(const struct wcol *c)
+{
+    return c->width ? c->nv * c->width : c->bytes_len + 8 * c->nv;
+}
+
 static int flush_row_group(struct dm_pq_writer *w, struct dm_error *err)
 {
     if (w->rg_rows == 0)
@@ -1087,6 +1109,16 @@ static int flush_row_group(struct dm_pq_writer *w, struct dm_error *err)
     rg->num_rows = (int64_t)w->rg_rows;
     rg->file_offset = w->pos;
 
+    /* Largest chunks first, so that the last task to finish is a short one. */
+    for (size_t i = 0; i < w->ncols; i++) {
+        size_t j = i, k = i;
+        size_t sz = chunk_cost(&w->cols[i]);
+        while (j > 0 && chunk_cost(&w->cols[w->order[j - 1]]) < sz)
+            j--;
+        for (; k > j; k--)
+            w->order[k] = w->order[k - 1];
+        w->order[j] = i;
+    }
     dm_pool_for(w->opts.pool, w->ncols, encode_task, w);
 
     int rc = 0;
