@@ -83,8 +83,9 @@ class App {
     if (t.header_background && CSS.supports('background', t.header_background)) this.header.style.background = t.header_background;
     this.themeButton.hidden = !t.theme_toggle;
     if (t.theme_toggle && localStorage.getItem('datamate-theme') === 'dark') document.body.classList.add('dark');
-    this.status.textContent = `${meta.data || ''} · ${fmtInt(meta.rows)} flows · ${fmtTime(meta.ts_min)} → ${fmtTime(meta.ts_max)} UTC`;
-    this.status.title = `datamate ${meta.version}`;
+    const name = (meta.data || '').replace(/\/+$/, '').split('/').pop();
+    this.status.textContent = `${name} · ${fmtInt(meta.rows)} flows · ${fmtTime(meta.ts_min)} → ${fmtTime(meta.ts_max)} UTC`;
+    this.status.title = `${meta.data || ''} — datamate ${meta.version}`;
     this.explore.setMeta(meta);
     clear(this.tabs);
     const tabs = ['explore', 'graph', 'top'];
