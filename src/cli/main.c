@@ -14,6 +14,7 @@ static const struct dm_cmd commands[] = {
     {"gen", cmd_gen, "write synthetic firewall logs with planted exfiltration"},
     {"inspect", cmd_inspect, "show a Parquet file's schema, row groups, statistics and rows"},
     {"query", cmd_query, "filter, sort, top-N, histogram and graph queries over flows"},
+    {"serve", cmd_serve, "serve the web UI and JSON API over the data"},
     {"version", cmd_version, "print the version"},
 };
 
