@@ -1,4 +1,5 @@
-# Fuzzing. Every tests/fuzz/fuzz_<name>.c defines LLVMFuzzerTestOneInput.
+# Fuzzing. Every tests/fuzz/fuzz_<name>.c defines LLVMFuzzerTestOneInput; tests/fuzz/<name>.dict,
+# when present, is its libFuzzer dictionary.
 #   make fuzz [FUZZ_SECONDS=60] [FUZZ_TARGETS="pq_file ..."]
 #     builds each target with clang -fsanitize=fuzzer,address,undefined into build-fuzz/ and
 #     runs it FUZZ_SECONDS seconds on a scratch copy of tests/fuzz/corpus/<name>/ (new
@@ -24,7 +25,12 @@ $(FUZZ_BUILD)/src/%.o: src/%.c $(GEN_HDRS) | $(DEPS_STAMP)
 
 $(FUZZ_BUILD)/src/parquet/writer.o: $(BUILD)/gen/dm_build_id.h
 
-$(FUZZ_BUILD)/libdatamate.a: $(FUZZ_LIB_OBJ)
+# the embedded web assets (generated C) that src/http links against
+$(FUZZ_BUILD)/gen/assets.o: $(BUILD)/gen/assets.c
+	@mkdir -p $(dir $@)
+	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -c $< -o $@
+
+$(FUZZ_BUILD)/libdatamate.a: $(FUZZ_LIB_OBJ) $(FUZZ_BUILD)/gen/assets.o
 	@rm -f $@
 	$(Q)ar rcs $@ $^
 
@@ -39,7 +45,9 @@ fuzz: $(addprefix $(FUZZ_BUILD)/fuzz_,$(FUZZ_TARGETS))
 	    [ -d tests/fuzz/corpus/$$t ] && cp -n tests/fuzz/corpus/$$t/* $(FUZZ_BUILD)/corpus/$$t/ 2>/dev/null; \
 	    echo "fuzz: $$t for $(FUZZ_SECONDS)s"; \
 	    (cd $(FUZZ_BUILD) && ./fuzz_$$t -max_total_time=$(FUZZ_SECONDS) -max_len=262144 \
-	        -rss_limit_mb=2048 -print_final_stats=1 corpus/$$t > $$t.log 2>&1); rc=$$?; \
+	        -rss_limit_mb=2048 -print_final_stats=1 \
+	        $$( [ -f ../tests/fuzz/$$t.dict ] && echo -dict=../tests/fuzz/$$t.dict ) \
+	        corpus/$$t > $$t.log 2>&1); rc=$$?; \
 	    grep -E "^(#[0-9]+ +DONE|stat::number_of_executed_units|stat::average_exec_per_sec|==[0-9]+==ERROR|SUMMARY)" \
 	        $(FUZZ_BUILD)/$$t.log; \
 	    [ $$rc -eq 0 ] || { echo "fuzz: $$t failed (exit $$rc), see $(FUZZ_BUILD)/$$t.log"; exit 1; }; \
