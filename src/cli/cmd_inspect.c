@@ -13,6 +13,23 @@
 #include "dm_pq_reader.h"
 #include "banned.h"
 
+/* Appends to the output buffers can fail (out of memory); the first failure is kept here and
+ * returned by flush(), so a listing with a missing piece is never printed as if complete. */
+static int out_err;
+
+static int out_chk(int rc)
+{
+    if (rc && !out_err)
+        out_err = rc;
+    return rc;
+}
+
+#define dm_buf_append(b, p, n) out_chk(dm_buf_append(b, p, n))
+#define dm_buf_putc(b, c) out_chk(dm_buf_putc(b, c))
+#define dm_buf_puts(b, s) out_chk(dm_buf_puts(b, s))
+#define dm_buf_printf(b, ...) out_chk(dm_buf_printf(b, __VA_ARGS__))
+#define dm_buf_json_str(b, s, n) out_chk(dm_buf_json_str(b, s, n))
+
 #define CELL_MAX 40 /* table cells are cut to this many bytes */
 
 static void usage(FILE *f)
@@ -492,6 +509,10 @@ static void meta_text(struct dm_buf *b, const struct dm_pq_meta *m)
 
 static int flush(struct dm_buf *b)
 {
+    if (out_err) { /* sticky: every later flush fails too */
+        dm_buf_reset(b);
+        return out_err;
+    }
     if (b->len && fwrite(b->data, 1, b->len, stdout) != b->len)
         return -EIO;
     dm_buf_reset(b);
@@ -517,7 +538,7 @@ static int print_rows(const struct dm_pq_reader *r, uint64_t limit, int json)
     /* table: buffered cells for width computation */
     char **cells = NULL;
     size_t ncells = 0;
-    int rc = 0;
+    int rc = 0, frc;
     if (!ch) {
         rc = dm_cli_fail("out of memory");
         goto done;
@@ -616,8 +637,8 @@ static int print_rows(const struct dm_pq_reader *r, uint64_t limit, int json)
         }
         dm_free(w);
     }
-    if (flush(&out))
-        rc = dm_cli_fail("write error on stdout");
+    if ((frc = flush(&out)))
+        rc = dm_cli_fail("%s", frc == -EIO ? "write error on stdout" : dm_strerror(frc));
 done:
     for (size_t k = 0; k < ncells; k++)
         dm_free(cells[k]);
@@ -670,8 +691,9 @@ int cmd_inspect(int argc, char **argv)
             meta_json(&b, dm_pq_reader_meta(r));
         else
             meta_text(&b, dm_pq_reader_meta(r));
-        if (flush(&b))
-            rc = dm_cli_fail("write error on stdout");
+        int frc = flush(&b);
+        if (frc)
+            rc = dm_cli_fail("%s", frc == -EIO ? "write error on stdout" : dm_strerror(frc));
         dm_buf_release(&b);
     }
     dm_pq_reader_free(r);
