@@ -86,9 +86,18 @@ unsigned dm_cli_threads(const char *s)
     return (unsigned)n;
 }
 
-/* DM_ALLOC_FAIL=N[:sticky] makes the Nth allocation fail (fault-injection tests). */
+static void report_alloc_count(void)
+{
+    fprintf(stderr, "datamate: %llu allocations\n", (unsigned long long)dm_alloc_count());
+}
+
+/* DM_ALLOC_FAIL=N[:sticky] makes the Nth allocation fail (fault-injection tests);
+ * DM_ALLOC_COUNT=1 prints the number of allocations made at exit (their upper bound N). */
 static void setup_fault_injection(void)
 {
+    const char *c = getenv("DM_ALLOC_COUNT");
+    if (c && *c == '1')
+        atexit(report_alloc_count);
     const char *s = getenv("DM_ALLOC_FAIL");
     if (!s || !*s)
         return;
