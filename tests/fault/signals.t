@@ -2,7 +2,7 @@
 # Faults around `datamate convert`: disk full (a file size limit, SIGXFSZ ignored so writes
 # fail with EFBIG as on a full disk), an unreadable and a missing input, SIGINT / SIGTERM in
 # the middle of a conversion (the input is a pipe we hold open, so the signal always lands
-# while records are being read). Each must exit 1 with a "datamate convert: ..." message,
+# while records are being read). Each must exit 1 with a "datamate: convert: ..." message,
 # leave nothing under the output name nor a temporary file beside it, and a re-run must
 # succeed.
 set -u
@@ -19,17 +19,17 @@ bad() { n=$((n + 1)); echo "not ok $n - $1"; [ -f "$W/err" ] && sed 's/^/#   /' 
 clean() {
     if grep -qE 'Sanitizer|runtime error' "$W/err"; then bad "$1: sanitizer report"
     elif [ "$2" -ne 1 ]; then bad "$1: exit $2, want 1"
-    elif ! grep -q '^datamate convert' "$W/err"; then bad "$1: no error message"
+    elif ! grep -q '^datamate: convert: ' "$W/err"; then bad "$1: no error message"
     elif [ -e "$W/$3" ]; then bad "$1: output left under $3"
     elif ls "$W" | grep -q '\.tmp-'; then bad "$1: temporary file left"
-    else ok "$1: exit 1, $(grep '^datamate convert' "$W/err" | head -1)"
+    else ok "$1: exit 1, $(grep '^datamate: convert: ' "$W/err" | head -1)"
     fi
 }
 
 # ~60k flow records (about 12 MB of JSON lines) with varied values so the Parquet is large
 awk 'BEGIN {
     for (i = 0; i < 60000; i++)
-        printf("{\"ts\":%d,\"src_ip\":\"10.%d.%d.%d\",\"dst_ip\":\"%d.%d.%d.%d\",\"src_port\":%d,\"dst_port\":%d,\"proto\":\"tcp\",\"bytes_sent\":%d,\"bytes_recv\":%d,\"packets\":%d,\"action\":\"allow\"}\n",
+        printf("{\"_@timestamp\":%d,\"_SourceIP\":\"10.%d.%d.%d\",\"_DestinationIP\":\"%d.%d.%d.%d\",\"_SourcePort\":%d,\"_DestinationPort\":%d,\"_Protocol\":\"tcp\",\"_BytesSent\":%d,\"_BytesReceived\":%d,\"_Packets\":%d,\"_Action\":\"allow\"}\n",
                1709287200 + i, i % 256, (i * 7) % 256, (i * 13) % 256, (i * 31) % 223 + 1,
                (i * 17) % 256, (i * 11) % 256, (i * 3) % 256, 1024 + (i * 37) % 60000,
                (i * 7) % 65536, (i * 7919) % 10000000, (i * 104729) % 1000000, i % 1000 + 1)
