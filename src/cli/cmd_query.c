@@ -305,9 +305,10 @@ int cmd_query(int argc, char **argv)
                 "addresses, %llu bad numbers read as null\n",
                 (unsigned long long)t->rows_dropped, (unsigned long long)t->bad_ips,
                 (unsigned long long)t->bad_values);
-    if (dm_filter_compile(&f, t, where, strlen(where), &err)) {
+    int frc = dm_filter_compile(&f, t, where, strlen(where), &err);
+    if (frc) {
         filter_error(where, &err);
-        status = 2;
+        status = frc == DM_EPARSE ? 2 : 1; /* a bad expression is a usage error, OOM is not */
         goto done;
     }
     rc = 0;
