@@ -619,8 +619,9 @@ static int coerce_col(struct dm__coerce *c, const struct dm__col *col, size_t ci
         t = val_text(c, v, &n);
         if (dm__parse_double(t, n, &d))
             return reject(c, DM_REJ_NUMBER, col, v, NULL);
-        static const double scale[] = {1.0, 1000.0, 0.001, 0.000001};
-        d *= scale[a->unit];
+        /* Multiply or divide by exact powers of ten so 1500000 ns is exactly 1.5 ms. */
+        static const double mul[] = {1.0, 1000.0, 1.0, 1.0}, div[] = {1.0, 1.0, 1e3, 1e6};
+        d = d * mul[a->unit] / div[a->unit];
         if (d < 0 || d > 9.0e15)
             return reject(c, DM_REJ_RANGE, col, v, "out of range");
         dm_batch_set_i64(b, ci, llround(d));

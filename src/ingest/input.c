@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <fcntl.h>
 #include <glob.h>
+#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -215,9 +216,15 @@ static int fill_raw(struct dm__reader *r, struct dm_error *err)
     if (r->raw_eof)
         return 0;
     for (;;) {
+        /* Wait at most 250 ms so that a cancel request (a signal that arrived just before
+         * a blocking read) is noticed by the caller: a timeout reports -EINTR too. */
+        struct pollfd pfd = {r->fd, POLLIN, 0};
+        int pr = poll(&pfd, 1, 250);
+        if (pr == 0 || (pr < 0 && errno == EINTR))
+            return -EINTR;
         ssize_t k = read(r->fd, r->raw, RAW_BUF);
         if (k < 0 && errno == EINTR)
-            continue;
+            return -EINTR; /* the caller checks for cancellation, then reads again */
         if (k < 0)
             return dm_error_set(err, -EIO, "read error: %s", strerror(errno));
         if (k == 0)

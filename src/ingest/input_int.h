@@ -42,7 +42,8 @@ struct dm__reader {
 /* Opens path ("-" = stdin); 0 or -ENOENT / -EIO / -ENOMEM with err. */
 int dm__reader_open(struct dm__reader *r, const char *path, struct dm_error *err);
 /* Reads up to cap decompressed bytes; returns the count (0 at the end) or a negative code
- * (DM_ECORRUPT for a damaged gzip / zstd stream, -EIO). */
+ * (DM_ECORRUPT for a damaged gzip / zstd stream, -EIO, -EINTR when a signal interrupted the
+ * read: nothing was lost, call again). */
 long dm__reader_read(struct dm__reader *r, char *buf, size_t cap, struct dm_error *err);
 void dm__reader_close(struct dm__reader *r);
 

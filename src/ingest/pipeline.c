@@ -10,6 +10,8 @@
  * Output goes to temporary names (the writer's "<path>.tmp-*" files; for --partition day a
  * "<OUT>.tmp-<pid>" directory) renamed into place only after everything succeeded. */
 #include <dirent.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -605,6 +607,7 @@ static int consume(struct conv *cv, struct chunk *c)
 /* ---- reading and cutting ---- */
 
 static int file_setup(struct conv *cv, struct fileinfo *fi, struct chunk *c);
+static int canceled(const struct conv *cv);
 
 
 struct fstate {
@@ -682,6 +685,11 @@ static int fill_chunk(struct conv *cv, struct fstate *fs, struct chunk *c)
     for (;;) {
         while (c->len < c->cap && !fs->eof) {
             long k = dm__reader_read(&fs->rd, c->buf + c->len, c->cap - c->len, cv->err);
+            if (k == -EINTR) {
+                if (canceled(cv))
+                    return dm_error_set(cv->err, DM_ECANCELED, "interrupted");
+                continue;
+            }
             if (k < 0)
                 return (int)k;
             if (k == 0) {
@@ -988,7 +996,7 @@ static int convert_file(struct conv *cv, struct ring *r, const char *path, struc
         chunk_reset(c);
         c->fi = fi;
         if ((rc = fill_chunk(cv, fs, c))) {
-            if (rc != DM_EPARSE)
+            if (rc != DM_EPARSE && rc != DM_ECANCELED)
                 dm_error_prefix(cv->err, path);
             break;
         }
@@ -1144,7 +1152,16 @@ int dm_convert(const struct dm_convert_opts *o, struct dm_convert_stats *st, str
     unsigned threads = o->threads ? o->threads : dm_cpu_count();
     if ((rc = setup_schema(&cv)))
         goto out;
-    if (threads > 1 && !(cv.pool = dm_pool_new(threads))) {
+    /* Workers must not take SIGINT / SIGTERM: the reading thread has to see EINTR. */
+    sigset_t block, old;
+    sigemptyset(&block);
+    sigaddset(&block, SIGINT);
+    sigaddset(&block, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &block, &old);
+    if (threads > 1)
+        cv.pool = dm_pool_new(threads);
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    if (threads > 1 && !cv.pool) {
         rc = dm_error_set(err, -ENOMEM, "cannot start %u threads", threads);
         goto out;
     }

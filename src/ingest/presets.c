@@ -80,7 +80,7 @@ static const char *const p_nfdump[] = {
     "bytes_sent=in_bytes|ibyt",
     "bytes_recv=out_bytes|obyt",
     "packets=in_packets + out_packets|ipkt + opkt",
-    "action=fw_event|fwd_status",
+    "action=fw_event",
     "duration_ms=td:s|last - first",
     "filter:type=FLOW",
     NULL,
