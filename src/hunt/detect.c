@@ -3,6 +3,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "detect_int.h"
 #include "dm_alloc.h"
@@ -41,12 +42,17 @@ void dm_hunt_result_release(struct dm_hunt_result *r)
 
 static void part_release(struct dm__hunt_part *p)
 {
-    dm_free(p->keys);
-    dm_free(p->vals);
+    dm_free(p->slots);
     dm_free(p->pairs);
     dm_free(p->rows);
     dm_free(p->rowpair);
-    dm_free(p->csr);
+    dm_free(p->g.ts);
+    dm_free(p->g.out);
+    dm_free(p->g.in);
+    dm_free(p->g.dur);
+    dm_free(p->g.port);
+    dm_free(p->g.proto);
+    dm_free(p->g.fl);
     dm_free(p->order);
     dm_free(p->hosts);
     dm_free(p->findings);
@@ -55,60 +61,66 @@ static void part_release(struct dm__hunt_part *p)
     memset(p, 0, sizeof(*p));
 }
 
+/* Large random-access tables go on transparent huge pages where the kernel allows it (a
+ * hint; TLB misses dominate the pair aggregation otherwise, worse under virtualisation). */
+static void huge_pages(void *p, size_t n)
+{
+    if (n < (4u << 20))
+        return;
+    uintptr_t a = ((uintptr_t)p + 4095) & ~(uintptr_t)4095;
+    uintptr_t e = ((uintptr_t)p + n) & ~(uintptr_t)4095;
+    if (e > a)
+        madvise((void *)a, e - a, MADV_HUGEPAGE);
+}
+
 static int map_grow(struct dm__hunt_part *p)
 {
-    size_t ns = p->nslots ? p->nslots * 2 : 1024;
-    uint64_t *keys = dm_malloc(ns * sizeof(*keys));
-    uint32_t *vals = dm_calloc(ns, sizeof(*vals));
-    if (!keys || !vals) {
-        dm_free(keys);
-        dm_free(vals);
+    size_t ns = p->nslots ? p->nslots * 2 : 4096;
+    struct dm__hunt_slot *slots = dm_calloc(ns, sizeof(*slots));
+    if (!slots)
         return -ENOMEM;
-    }
+    huge_pages(slots, ns * sizeof(*slots));
     for (size_t i = 0; i < p->nslots; i++) {
-        if (!p->vals[i])
+        if (!p->slots[i].val)
             continue;
-        size_t h = dm_hash_u64(p->keys[i]) & (ns - 1);
-        while (vals[h])
+        size_t h = dm_hash_u64(p->slots[i].key) & (ns - 1);
+        while (slots[h].val)
             h = (h + 1) & (ns - 1);
-        keys[h] = p->keys[i];
-        vals[h] = p->vals[i];
+        slots[h] = p->slots[i];
     }
-    dm_free(p->keys);
-    dm_free(p->vals);
-    p->keys = keys;
-    p->vals = vals;
+    dm_free(p->slots);
+    p->slots = slots;
     p->nslots = ns;
     return 0;
 }
 
 /* Index of the pair (host, peer), inserted when new; -ENOMEM on failure. */
-static int64_t pair_upsert(struct dm__hunt_part *p, uint32_t host, uint32_t peer, int64_t ts)
+static int64_t pair_upsert(struct dm__hunt_part *p, uint32_t host, uint32_t peer)
 {
     uint64_t key = (uint64_t)host << 32 | peer;
     if ((p->npairs + 1) * 2 > p->nslots && map_grow(p))
         return -ENOMEM;
     size_t mask = p->nslots - 1, h = dm_hash_u64(key) & mask;
-    while (p->vals[h]) {
-        if (p->keys[h] == key)
-            return p->vals[h] - 1;
+    while (p->slots[h].val) {
+        if (p->slots[h].key == key)
+            return (int64_t)p->slots[h].val - 1;
         h = (h + 1) & mask;
     }
     if (p->npairs == p->cap_pairs) {
-        size_t nc = p->cap_pairs ? p->cap_pairs * 2 : 256;
+        size_t nc = p->cap_pairs ? p->cap_pairs * 2 : 4096;
         struct dm__hunt_pair *np = dm_reallocarray(p->pairs, nc, sizeof(*np));
         if (!np)
             return -ENOMEM;
         p->pairs = np;
         p->cap_pairs = nc;
+        huge_pages(np, nc * sizeof(*np));
     }
     struct dm__hunt_pair *pr = &p->pairs[p->npairs];
     memset(pr, 0, sizeof(*pr));
     pr->host = host;
     pr->peer = peer;
-    pr->first = pr->last = ts;
-    p->keys[h] = key;
-    p->vals[h] = (uint32_t)(p->npairs + 1);
+    p->slots[h].key = key;
+    p->slots[h].val = p->npairs + 1;
     return (int64_t)p->npairs++;
 }
 
@@ -129,19 +141,15 @@ static int aggregate(struct dm__hunt_ctx *x, struct dm__hunt_part *p, uint32_t p
 {
     const struct dm_hunt_flows *f = x->f;
     size_t n = f->sel ? f->nsel : f->n;
+    const uint8_t *rp = x->rowpart;
     for (size_t k = 0; k < n; k++) {
+        if (rp[k] != pi)
+            continue;
         size_t r = f->sel ? f->sel[k] : k;
         uint32_t s = f->src[r], d = f->dst[r];
-        uint8_t si = f->ip_class[s], di = f->ip_class[d];
-        if (si == di || si == DM_HUNT_IP_NONE || di == DM_HUNT_IP_NONE)
-            continue;
+        uint8_t si = f->ip_class[s];
         uint32_t host = si ? s : d, peer = si ? d : s;
-        if (part_of(host, x->nparts) != pi)
-            continue;
-        if (x->ip_allowed[peer] || port_allowed(x, f, r))
-            continue;
-        int64_t ts = f->ts[r];
-        int64_t idx = pair_upsert(p, host, peer, ts);
+        int64_t idx = pair_upsert(p, host, peer);
         if (idx < 0)
             return (int)idx;
         struct dm__hunt_pair *pr = &p->pairs[idx];
@@ -156,9 +164,9 @@ static int aggregate(struct dm__hunt_ctx *x, struct dm__hunt_part *p, uint32_t p
             pr->in_init += in;
             pr->flows_init++;
         }
-        pr->last = ts;
         if (p->nrows == p->cap_rows) {
-            size_t nc = p->cap_rows ? p->cap_rows * 2 : 4096;
+            /* first guess: an even share of the rows */
+            size_t nc = p->cap_rows ? p->cap_rows * 2 : n / x->nparts + n / (4 * x->nparts) + 4096;
             uint32_t *a = dm_reallocarray(p->rows, nc, sizeof(*a));
             if (!a)
                 return -ENOMEM;
@@ -173,9 +181,16 @@ static int aggregate(struct dm__hunt_ctx *x, struct dm__hunt_part *p, uint32_t p
         p->rowpair[p->nrows] = (uint32_t)idx;
         p->nrows++;
     }
-    /* group the rows by pair, keeping ts order inside each pair */
-    p->csr = dm_malloc((p->nrows ? p->nrows : 1) * sizeof(*p->csr));
-    if (!p->csr)
+    /* group the rows by pair, keeping ts order inside each pair, gathering the columns */
+    size_t nr = p->nrows ? p->nrows : 1;
+    p->g.ts = dm_malloc(nr * sizeof(*p->g.ts));
+    p->g.out = dm_malloc(nr * sizeof(*p->g.out));
+    p->g.in = dm_malloc(nr * sizeof(*p->g.in));
+    p->g.dur = dm_malloc(nr * sizeof(*p->g.dur));
+    p->g.port = dm_malloc(nr * sizeof(*p->g.port));
+    p->g.proto = dm_malloc(nr);
+    p->g.fl = dm_malloc(nr);
+    if (!p->g.ts || !p->g.out || !p->g.in || !p->g.dur || !p->g.port || !p->g.proto || !p->g.fl)
         return -ENOMEM;
     uint32_t off = 0;
     for (size_t i = 0; i < p->npairs; i++) {
@@ -184,17 +199,30 @@ static int aggregate(struct dm__hunt_ctx *x, struct dm__hunt_part *p, uint32_t p
     }
     for (size_t i = 0; i < p->nrows; i++) {
         struct dm__hunt_pair *pr = &p->pairs[p->rowpair[i]];
-        p->csr[pr->off++] = p->rows[i];
+        size_t q = pr->off++, r = p->rows[i];
+        int si = f->src[r] == pr->host;
+        uint64_t s = dm_hunt_col_u64(&f->sent, r), v = dm_hunt_col_u64(&f->recv, r);
+        p->g.ts[q] = f->ts[r];
+        p->g.out[q] = si ? s : v;
+        p->g.in[q] = si ? v : s;
+        if (dm_hunt_col_present(&f->duration_ms, r)) {
+            uint64_t d = dm_hunt_col_u64(&f->duration_ms, r);
+            p->g.dur[q] = d >= UINT32_MAX ? UINT32_MAX - 1 : (uint32_t)d;
+        } else {
+            p->g.dur[q] = UINT32_MAX;
+        }
+        p->g.port[q] = dm__hunt_port(f, r);
+        p->g.proto[q] = (uint8_t)dm_hunt_col_u64(&f->proto, r);
+        p->g.fl[q] = (uint8_t)((si ? DM__HUNT_G_INIT : 0) |
+                               (dm__hunt_failed(f, r) ? DM__HUNT_G_FAILED : 0));
     }
     for (size_t i = 0; i < p->npairs; i++)
         p->pairs[i].off -= p->pairs[i].flows;
     dm_free(p->rows);
     dm_free(p->rowpair);
     p->rows = p->rowpair = NULL;
-    dm_free(p->keys);
-    dm_free(p->vals);
-    p->keys = NULL;
-    p->vals = NULL;
+    dm_free(p->slots);
+    p->slots = NULL;
     p->nslots = 0;
     return 0;
 }
@@ -265,6 +293,29 @@ static int group_hosts(struct dm__hunt_part *p)
     return 0;
 }
 
+/* Partition of every selected row (255: not crossing the boundary, or allowlisted). */
+static void task_rowpart(void *ctx, size_t task, unsigned worker)
+{
+    (void)worker;
+    struct dm__hunt_ctx *x = ctx;
+    const struct dm_hunt_flows *f = x->f;
+    size_t n = f->sel ? f->nsel : f->n, per = (n + x->nchunks - 1) / x->nchunks;
+    size_t a = task * per, b = a + per < n ? a + per : n;
+    uint8_t *rp = x->rowpart;
+    for (size_t k = a; k < b; k++) {
+        size_t r = f->sel ? f->sel[k] : k;
+        uint32_t s = f->src[r], d = f->dst[r];
+        uint8_t si = f->ip_class[s], di = f->ip_class[d];
+        rp[k] = 255;
+        if (si == di || si == DM_HUNT_IP_NONE || di == DM_HUNT_IP_NONE)
+            continue;
+        uint32_t host = si ? s : d, peer = si ? d : s;
+        if (x->ip_allowed[peer] || port_allowed(x, f, r))
+            continue;
+        rp[k] = (uint8_t)part_of(host, x->nparts);
+    }
+}
+
 static void task_aggregate(void *ctx, size_t task, unsigned worker)
 {
     (void)worker;
@@ -331,18 +382,27 @@ static int cmp_ip_text(const struct dm_hunt_flows *f, uint32_t a, uint32_t b)
     return strcmp(ta, tb);
 }
 
-static int cmp_finding(const struct dm_hunt_flows *f, const struct dm_hunt_finding *a,
-                       const struct dm_hunt_finding *b)
+/* A finding with the text of its host and main peer, for ranking. */
+struct rank_key {
+    const struct dm_hunt_finding *f;
+    char host[DM_IP_STRLEN], peer[DM_IP_STRLEN];
+};
+
+static int cmp_finding(const struct dm_hunt_flows *fl, const struct rank_key *ka,
+                       const struct rank_key *kb)
 {
+    const struct dm_hunt_finding *a = ka->f, *b = kb->f;
     if (a->score != b->score)
         return a->score > b->score ? -1 : 1;
     if (a->kind != b->kind)
         return a->kind < b->kind ? -1 : 1;
-    int c = cmp_ip_text(f, a->host, b->host);
+    int c = strcmp(ka->host, kb->host);
     if (c)
         return c;
-    for (uint32_t i = 0; i < a->npeers && i < b->npeers; i++)
-        if ((c = cmp_ip_text(f, a->peers[i], b->peers[i])))
+    if ((c = strcmp(ka->peer, kb->peer)))
+        return c;
+    for (uint32_t i = 1; i < a->npeers && i < b->npeers; i++)
+        if ((c = cmp_ip_text(fl, a->peers[i], b->peers[i])))
             return c;
     if (a->npeers != b->npeers)
         return a->npeers < b->npeers ? -1 : 1;
@@ -351,15 +411,28 @@ static int cmp_finding(const struct dm_hunt_flows *f, const struct dm_hunt_findi
     return (a->port > b->port) - (a->port < b->port);
 }
 
-/* Merge sort of findings (qsort has no context argument in C11). */
+/* Ranks findings: a stable merge sort over keys holding the IP texts. */
 static int sort_findings(const struct dm_hunt_flows *f, struct dm_hunt_finding *v, size_t n)
 {
     if (n < 2)
         return 0;
-    struct dm_hunt_finding *tmp = dm_malloc(n * sizeof(*tmp));
-    if (!tmp)
+    struct rank_key *k = dm_malloc(n * sizeof(*k)), *tmp = dm_malloc(n * sizeof(*tmp));
+    struct dm_hunt_finding *out = dm_malloc(n * sizeof(*out));
+    if (!k || !tmp || !out) {
+        dm_free(k);
+        dm_free(tmp);
+        dm_free(out);
         return -ENOMEM;
-    struct dm_hunt_finding *src = v, *dst = tmp;
+    }
+    for (size_t i = 0; i < n; i++) {
+        k[i].f = &v[i];
+        dm_ip_format(&f->ips[v[i].host], k[i].host);
+        if (v[i].npeers)
+            dm_ip_format(&f->ips[v[i].peers[0]], k[i].peer);
+        else
+            k[i].peer[0] = 0;
+    }
+    struct rank_key *src = k, *dst = tmp;
     for (size_t w = 1; w < n; w *= 2) {
         for (size_t lo = 0; lo < n; lo += 2 * w) {
             size_t mid = lo + w < n ? lo + w : n, hi = lo + 2 * w < n ? lo + 2 * w : n;
@@ -371,22 +444,30 @@ static int sort_findings(const struct dm_hunt_flows *f, struct dm_hunt_finding *
             while (b < hi)
                 dst[o++] = src[b++];
         }
-        struct dm_hunt_finding *t = src;
+        struct rank_key *t = src;
         src = dst;
         dst = t;
     }
-    if (src != v)
-        memcpy(v, src, n * sizeof(*v));
+    for (size_t i = 0; i < n; i++)
+        out[i] = *src[i].f;
+    memcpy(v, out, n * sizeof(*v));
+    dm_free(k);
     dm_free(tmp);
+    dm_free(out);
     return 0;
 }
 
-static int cmp_host(const struct dm_hunt_flows *f, const struct dm_hunt_host *a,
-                    const struct dm_hunt_host *b)
+struct host_key {
+    struct dm_hunt_host h;
+    char text[DM_IP_STRLEN];
+};
+
+static int cmp_host(const void *pa, const void *pb)
 {
-    if (a->score != b->score)
-        return a->score > b->score ? -1 : 1;
-    return cmp_ip_text(f, a->host, b->host);
+    const struct host_key *a = pa, *b = pb;
+    if (a->h.score != b->h.score)
+        return a->h.score > b->h.score ? -1 : 1;
+    return strcmp(a->text, b->text);
 }
 
 /* Host roll-up: findings grouped by host, combined score = 100 (1 - Π (1 - s/100)) over the
@@ -458,16 +539,18 @@ static int rollup(struct dm__hunt_ctx *x, struct dm_hunt_result *r)
     }
     dm_free(k);
     r->nhosts = nh;
-    /* rank hosts: insertion sort is fine for the usual few hundred, merge for more */
-    for (size_t i = 1; i < nh; i++) {
-        struct dm_hunt_host t = r->hosts[i];
-        size_t j = i;
-        while (j > 0 && cmp_host(f, &t, &r->hosts[j - 1]) < 0) {
-            r->hosts[j] = r->hosts[j - 1];
-            j--;
-        }
-        r->hosts[j] = t;
+    /* rank hosts by score, then IP text */
+    struct host_key *hk = dm_malloc(nh * sizeof(*hk));
+    if (!hk)
+        return -ENOMEM;
+    for (size_t i = 0; i < nh; i++) {
+        hk[i].h = r->hosts[i];
+        dm_ip_format(&f->ips[hk[i].h.host], hk[i].text);
     }
+    qsort(hk, nh, sizeof(*hk), cmp_host);
+    for (size_t i = 0; i < nh; i++)
+        r->hosts[i] = hk[i].h;
+    dm_free(hk);
     return 0;
 }
 
@@ -482,6 +565,11 @@ static const uint8_t specificity[DM_HUNT_NKINDS] = {
  * the most specific kind names it and keeps its filter and evidence, the others are
  * listed in `also`, and the score is the highest of the group. Beacons and strobes are
  * never folded into each other's peers' findings (they are per pair already). */
+static uint64_t group_key(const struct dm_hunt_finding *f)
+{
+    return (uint64_t)f->host << 32 | (f->npeers ? f->peers[0] : 0);
+}
+
 static int fold(struct dm_hunt_result *r)
 {
     size_t nf = r->nfindings;
@@ -494,26 +582,37 @@ static int fold(struct dm_hunt_result *r)
         dm_free(dead);
         return -ENOMEM;
     }
-    /* group key: (host, main peer), then specificity, then index */
-    for (size_t i = 0; i < nf; i++)
-        k[i] = i;
-    for (size_t i = 1; i < nf; i++) { /* insertion sort by key (findings are few) */
-        uint64_t t = k[i];
-        const struct dm_hunt_finding *a = &r->findings[t];
-        size_t j = i;
-        while (j > 0) {
-            const struct dm_hunt_finding *b = &r->findings[k[j - 1]];
-            uint64_t ka = (uint64_t)a->host << 32 | (a->npeers ? a->peers[0] : 0);
-            uint64_t kb = (uint64_t)b->host << 32 | (b->npeers ? b->peers[0] : 0);
-            if (kb < ka || (kb == ka && (specificity[b->kind] < specificity[a->kind] ||
-                                         (specificity[b->kind] == specificity[a->kind] &&
-                                          k[j - 1] < t))))
-                break;
-            k[j] = k[j - 1];
-            j--;
-        }
-        k[j] = t;
+    /* group key: (host, main peer), then specificity, then index: the indexes sorted by a
+     * stable merge sort on the packed (host, peer) key after a stable pass on specificity */
+    uint64_t *tmp = dm_malloc(nf * sizeof(*tmp));
+    if (!tmp) {
+        dm_free(k);
+        dm_free(dead);
+        return -ENOMEM;
     }
+    size_t nk = 0;
+    for (int sp = 0; sp < DM_HUNT_NKINDS; sp++)
+        for (size_t i = 0; i < nf; i++)
+            if (specificity[r->findings[i].kind] == sp)
+                k[nk++] = i;
+    for (size_t w = 1; w < nf; w *= 2) {
+        for (size_t lo = 0; lo < nf; lo += 2 * w) {
+            size_t mid = lo + w < nf ? lo + w : nf, hi = lo + 2 * w < nf ? lo + 2 * w : nf;
+            size_t a = lo, b = mid, d = lo;
+            while (a < mid && b < hi)
+                tmp[d++] = group_key(&r->findings[k[a]]) <= group_key(&r->findings[k[b]])
+                               ? k[a++]
+                               : k[b++];
+            while (a < mid)
+                tmp[d++] = k[a++];
+            while (b < hi)
+                tmp[d++] = k[b++];
+        }
+        uint64_t *t = k;
+        k = tmp;
+        tmp = t;
+    }
+    dm_free(tmp);
     for (size_t i = 0; i < nf;) {
         struct dm_hunt_finding *head = &r->findings[k[i]];
         uint64_t key = (uint64_t)head->host << 32 | (head->npeers ? head->peers[0] : 0);
@@ -610,8 +709,8 @@ int dm_hunt_run(const struct dm_hunt_flows *f, const struct dm_hunt_config *c,
     x.f = f;
     x.c = c;
     x.nparts = (size_t)dm_pool_size(pool) * 4;
-    if (x.nparts > 256)
-        x.nparts = 256;
+    if (x.nparts > 255)
+        x.nparts = 255;
     size_t n = f->sel ? f->nsel : f->n;
     double *vals = NULL;
     x.parts = dm_calloc(x.nparts, sizeof(*x.parts));
@@ -623,7 +722,17 @@ int dm_hunt_run(const struct dm_hunt_flows *f, const struct dm_hunt_config *c,
     }
     x.in_hours_total = business_hours_between(&x.bh, x.data_start, x.data_end);
 
+    x.rowpart = dm_malloc(n ? n : 1);
+    if (!x.rowpart) {
+        rc = -ENOMEM;
+        goto oom;
+    }
+    x.nchunks = (n + 65535) / 65536;
+    if (x.nchunks)
+        dm_pool_for(pool, x.nchunks, task_rowpart, &x);
     dm_pool_for(pool, x.nparts, task_aggregate, &x);
+    dm_free(x.rowpart);
+    x.rowpart = NULL;
     size_t nhosts = 0, npairs = 0;
     for (size_t i = 0; i < x.nparts; i++) {
         if (x.parts[i].rc) {
@@ -649,8 +758,9 @@ int dm_hunt_run(const struct dm_hunt_flows *f, const struct dm_hunt_config *c,
         for (size_t j = 0; j < p->npairs; j++) {
             const struct dm__hunt_pair *pr = &p->pairs[j];
             x.peer_hosts[pr->peer]++;
-            if (pr->first < x.peer_first[pr->peer])
-                x.peer_first[pr->peer] = pr->first;
+            int64_t first = p->g.ts[pr->off];
+            if (first < x.peer_first[pr->peer])
+                x.peer_first[pr->peer] = first;
             if (pr->out > 0)
                 vals[nv++] = dm__hunt_logb(pr->out);
         }
@@ -701,6 +811,7 @@ oom:
     dm_free(x.ip_server);
     dm_free(x.peer_hosts);
     dm_free(x.peer_first);
+    dm_free(x.rowpart);
     dm_free(vals);
     if (rc) {
         dm_hunt_result_release(r);

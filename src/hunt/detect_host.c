@@ -94,16 +94,17 @@ static void set_peers(struct dm_hunt_finding *fd, struct ranked *rk, size_t n)
     fd->peers_total = (uint32_t)n;
 }
 
-static int flow_selected(const struct dm__hunt_ctx *x, const struct dm_hunt_finding *fd, size_t r)
+static int flow_selected(const struct dm__hunt_ctx *x, const struct dm__hunt_part *p,
+                         const struct dm_hunt_finding *fd, size_t q)
 {
     const struct dm_hunt_flows *f = x->f;
-    if (fd->outbound_only && f->src[r] != fd->host)
+    if (fd->outbound_only && !(p->g.fl[q] & DM__HUNT_G_INIT))
         return 0;
-    if (fd->time_only && (f->ts[r] < fd->start || f->ts[r] > fd->end))
+    if (fd->time_only && (p->g.ts[q] < fd->start || p->g.ts[q] > fd->end))
         return 0;
-    if (fd->port_only && (!f->dport.width || dm__hunt_port(f, r) != fd->port))
+    if (fd->port_only && (!f->dport.width || p->g.port[q] != fd->port))
         return 0;
-    if (fd->proto_only && (!f->proto.width || dm_hunt_col_u64(&f->proto, r) != fd->proto))
+    if (fd->proto_only && (!f->proto.width || p->g.proto[q] != fd->proto))
         return 0;
     return 1;
 }
@@ -113,7 +114,6 @@ static int flow_selected(const struct dm__hunt_ctx *x, const struct dm_hunt_find
 static void fill_totals(const struct dm__hunt_ctx *x, const struct dm__hunt_part *p,
                         const struct dm__hunt_hostagg *h, struct dm_hunt_finding *fd)
 {
-    const struct dm_hunt_flows *f = x->f;
     uint64_t flows = 0, out = 0, in = 0;
     int64_t first = INT64_MAX, last = INT64_MIN;
     for (uint32_t i = 0; i < h->npairs; i++) {
@@ -126,19 +126,16 @@ static void fill_totals(const struct dm__hunt_ctx *x, const struct dm__hunt_part
                 continue;
         }
         for (uint32_t j = 0; j < pr->flows; j++) {
-            size_t r = p->csr[pr->off + j];
-            if (!flow_selected(x, fd, r))
+            size_t q = pr->off + j;
+            if (!flow_selected(x, p, fd, q))
                 continue;
-            int si = f->src[r] == fd->host;
-            uint64_t s = dm_hunt_col_u64(&f->sent, r);
-            uint64_t v = dm_hunt_col_u64(&f->recv, r);
-            out += si ? s : v;
-            in += si ? v : s;
+            out += p->g.out[q];
+            in += p->g.in[q];
             flows++;
-            if (f->ts[r] < first)
-                first = f->ts[r];
-            if (f->ts[r] > last)
-                last = f->ts[r];
+            if (p->g.ts[q] < first)
+                first = p->g.ts[q];
+            if (p->g.ts[q] > last)
+                last = p->g.ts[q];
         }
     }
     fd->flows = flows;
@@ -283,7 +280,6 @@ static int detect_off_hours(struct dm__hunt_ctx *x, struct dm__hunt_part *p,
                             const struct dm__hunt_hostagg *h, struct ranked *rk)
 {
     const struct dm_hunt_config *c = x->c;
-    const struct dm_hunt_flows *f = x->f;
     if (h->out < c->min_bytes)
         return 0;
     size_t nrec = 0;
@@ -294,19 +290,18 @@ static int detect_off_hours(struct dm__hunt_ctx *x, struct dm__hunt_part *p,
     for (uint32_t i = 0; i < h->npairs; i++) {
         const struct dm__hunt_pair *pr = pair_at(p, h, i);
         for (uint32_t j = 0; j < pr->flows; j++) {
-            size_t r = p->csr[pr->off + j];
-            int si = f->src[r] == h->host;
-            uint64_t out = dm_hunt_col_u64(si ? &f->sent : &f->recv, r);
+            size_t q = pr->off + j;
+            uint64_t out = p->g.out[q];
             if (!out)
                 continue;
-            if (dm__hunt_bh_inside(&x->bh, f->ts[r])) {
+            if (dm__hunt_bh_inside(&x->bh, p->g.ts[q])) {
                 in_out += out;
                 continue;
             }
             int64_t ps, pe;
-            dm__hunt_bh_period(&x->bh, f->ts[r], &ps, &pe);
+            dm__hunt_bh_period(&x->bh, p->g.ts[q], &ps, &pe);
             rec[nrec].period = ps;
-            rec[nrec].ts = f->ts[r];
+            rec[nrec].ts = p->g.ts[q];
             rec[nrec].out = out;
             rec[nrec++].peer = pr->peer;
         }
@@ -423,7 +418,6 @@ static int detect_beacon(struct dm__hunt_ctx *x, struct dm__hunt_part *p,
                          const struct dm__hunt_hostagg *h)
 {
     const struct dm_hunt_config *c = x->c;
-    const struct dm_hunt_flows *f = x->f;
     for (uint32_t i = 0; i < h->npairs; i++) {
         const struct dm__hunt_pair *pr = pair_at(p, h, i);
         if (pr->flows_init < c->beacon_min_flows || pr->flows_init < 4)
@@ -433,13 +427,13 @@ static int detect_beacon(struct dm__hunt_ctx *x, struct dm__hunt_part *p,
         double *ts = p->dscratch, *by = ts + pr->flows_init, *scr = by + pr->flows_init;
         size_t n = 0;
         for (uint32_t j = 0; j < pr->flows; j++) {
-            size_t r = p->csr[pr->off + j];
-            if (f->src[r] != h->host || dm__hunt_failed(f, r))
+            size_t q = pr->off + j;
+            if ((p->g.fl[q] & (DM__HUNT_G_INIT | DM__HUNT_G_FAILED)) != DM__HUNT_G_INIT)
                 continue;
-            uint64_t s = dm_hunt_col_u64(&f->sent, r), v = dm_hunt_col_u64(&f->recv, r);
+            uint64_t s = p->g.out[q], v = p->g.in[q];
             if (s + v == 0)
                 continue;
-            ts[n] = (double)f->ts[r] / US_PER_S;
+            ts[n] = (double)p->g.ts[q] / US_PER_S;
             by[n++] = (double)s;
         }
         if (n < c->beacon_min_flows || n < 4)
@@ -500,13 +494,12 @@ static const uint16_t mail_out_ports[] = {25, 465, 587};
 static const uint16_t server_out_ports[] = {80, 443};
 
 /* 1 when a flow of a host with this role violates it. */
-static int role_violates(const struct dm__hunt_ctx *x, int role, int initiated, size_t r,
+static int role_violates(const struct dm__hunt_ctx *x, int role, int initiated, uint16_t port,
                          uint32_t peer)
 {
     const struct dm_hunt_flows *f = x->f;
     if (!f->dport.width)
         return role == DM_HUNT_ROLE_DB && initiated;
-    uint16_t port = dm__hunt_port(f, r);
     if (initiated) {
         if ((port == 53 || port == 123) && x->ip_resolver[peer])
             return 0;
@@ -539,17 +532,17 @@ static int detect_role(struct dm__hunt_ctx *x, struct dm__hunt_part *p,
         const struct dm__hunt_pair *pr = pair_at(p, h, i);
         uint64_t v = 0;
         for (uint32_t j = 0; j < pr->flows; j++) {
-            size_t r = p->csr[pr->off + j];
-            int si = f->src[r] == h->host;
-            if (!role_violates(x, role, si, r, pr->peer))
+            size_t q = pr->off + j;
+            int si = p->g.fl[q] & DM__HUNT_G_INIT;
+            if (!role_violates(x, role, si, p->g.port[q], pr->peer))
                 continue;
-            uint64_t out = dm_hunt_col_u64(si ? &f->sent : &f->recv, r);
+            uint64_t out = p->g.out[q];
             v += out;
             vflows++;
             vinit += si;
             if (f->dport.width && out > port_hist_bytes) {
                 port_hist_bytes = out;
-                port_hist_port = dm__hunt_port(f, r);
+                port_hist_port = p->g.port[q];
             }
         }
         if (v) {
@@ -577,15 +570,14 @@ static int detect_role(struct dm__hunt_ctx *x, struct dm__hunt_part *p,
 }
 
 /* ---- tunnel: DNS / NTP / ICMP to a non-approved peer carrying data out ---- */
-static int tunnel_class(const struct dm_hunt_flows *f, size_t r)
+static int tunnel_class(const struct dm_hunt_flows *f, uint8_t pr, uint16_t port)
 {
-    uint64_t pr = dm_hunt_col_u64(&f->proto, r);
     if (pr == 1 || pr == 58)
         return pr == 1 ? 1 : 2; /* icmp, icmp6 */
     if (f->dport.width && (pr == 0 || pr == 6 || pr == 17)) {
-        if (dm__hunt_port(f, r) == 53)
+        if (port == 53)
             return 3;
-        if (dm__hunt_port(f, r) == 123)
+        if (port == 123)
             return 4;
     }
     return 0;
@@ -602,14 +594,14 @@ static int detect_tunnel(struct dm__hunt_ctx *x, struct dm__hunt_part *p,
             continue;
         uint64_t out[5] = {0}, in[5] = {0}, fl[5] = {0};
         for (uint32_t j = 0; j < pr->flows; j++) {
-            size_t r = p->csr[pr->off + j];
-            if (f->src[r] != h->host)
+            size_t q = pr->off + j;
+            if (!(p->g.fl[q] & DM__HUNT_G_INIT))
                 continue;
-            int k = tunnel_class(f, r);
+            int k = tunnel_class(f, p->g.proto[q], p->g.port[q]);
             if (!k)
                 continue;
-            out[k] += dm_hunt_col_u64(&f->sent, r);
-            in[k] += dm_hunt_col_u64(&f->recv, r);
+            out[k] += p->g.out[q];
+            in[k] += p->g.in[q];
             fl[k]++;
         }
         int k = 1;
@@ -665,8 +657,8 @@ static int detect_elephant(struct dm__hunt_ctx *x, struct dm__hunt_part *p,
         int64_t max_dur = -1, md_ts = 0;
         uint64_t md_out = 0;
         for (uint32_t j = 0; j <= pr->flows; j++) {
-            size_t r = j < pr->flows ? p->csr[pr->off + j] : 0;
-            int64_t hb = j < pr->flows ? f->ts[r] / US_PER_H : INT64_MAX;
+            size_t q = pr->off + j;
+            int64_t hb = j < pr->flows ? p->g.ts[q] / US_PER_H : INT64_MAX;
             if (hb != hour) {
                 if (hour_sum > max_hour) {
                     max_hour = hour_sum;
@@ -675,22 +667,20 @@ static int detect_elephant(struct dm__hunt_ctx *x, struct dm__hunt_part *p,
                 }
                 hour = hb;
                 hour_sum = 0;
-                h_first = j < pr->flows ? f->ts[r] : 0;
+                h_first = j < pr->flows ? p->g.ts[q] : 0;
             }
             if (j == pr->flows)
                 break;
-            int si = f->src[r] == h->host;
-            uint64_t out = dm_hunt_col_u64(si ? &f->sent : &f->recv, r);
+            uint64_t out = p->g.out[q];
             hour_sum += out;
-            h_last = f->ts[r];
+            h_last = p->g.ts[q];
             if (out > max_flow) {
                 max_flow = out;
-                mf_ts = f->ts[r];
+                mf_ts = p->g.ts[q];
             }
-            if (dm_hunt_col_present(&f->duration_ms, r) &&
-                (int64_t)dm_hunt_col_u64(&f->duration_ms, r) > max_dur) {
-                max_dur = (int64_t)dm_hunt_col_u64(&f->duration_ms, r);
-                md_ts = f->ts[r];
+            if (p->g.dur[q] != UINT32_MAX && (int64_t)p->g.dur[q] > max_dur) {
+                max_dur = p->g.dur[q];
+                md_ts = p->g.ts[q];
                 md_out = out;
             }
         }
@@ -761,10 +751,10 @@ static int detect_strobe(struct dm__hunt_ctx *x, struct dm__hunt_part *p,
         uint64_t *k = p->scratch2;
         size_t n = 0;
         for (uint32_t j = 0; j < pr->flows; j++) {
-            size_t r = p->csr[pr->off + j];
-            if (f->src[r] != h->host)
+            size_t q = pr->off + j;
+            if (!(p->g.fl[q] & DM__HUNT_G_INIT))
                 continue;
-            uint64_t port = f->dport.width ? dm__hunt_port(f, r) : 0;
+            uint64_t port = p->g.port[q];
             k[n++] = port << 32 | j;
         }
         qsort(k, n, sizeof(*k), cmp_u64);
@@ -772,14 +762,13 @@ static int detect_strobe(struct dm__hunt_ctx *x, struct dm__hunt_part *p,
             size_t b = a;
             uint64_t nfail = 0;
             while (b < n && (k[b] >> 32) == (k[a] >> 32)) {
-                size_t r = p->csr[pr->off + (uint32_t)k[b]];
-                uint64_t s = dm_hunt_col_u64(&f->sent, r), v = dm_hunt_col_u64(&f->recv, r);
-                nfail += dm__hunt_failed(f, r) || s + v == 0;
+                size_t q = pr->off + (uint32_t)k[b];
+                nfail += (p->g.fl[q] & DM__HUNT_G_FAILED) || p->g.out[q] + p->g.in[q] == 0;
                 b++;
             }
             uint64_t cnt = b - a;
-            int64_t first = f->ts[p->csr[pr->off + (uint32_t)k[a]]];
-            int64_t last = f->ts[p->csr[pr->off + (uint32_t)k[b - 1]]];
+            int64_t first = p->g.ts[pr->off + (uint32_t)k[a]];
+            int64_t last = p->g.ts[pr->off + (uint32_t)k[b - 1]];
             uint16_t port = (uint16_t)(k[a] >> 32);
             a = b;
             double rate = dm__hunt_rate_per_day(cnt, first, last);

@@ -16,8 +16,7 @@ struct dm__hunt_pair {
     uint64_t out, in;           /* all boundary flows of the pair */
     uint64_t out_init, in_init; /* flows the internal host initiated */
     uint32_t flows, flows_init;
-    uint32_t off;               /* first flow in the partition's csr[] */
-    int64_t first, last;
+    uint32_t off;               /* first flow in the partition.s gathered arrays (g) */
 };
 
 struct dm__hunt_hostagg {
@@ -27,17 +26,32 @@ struct dm__hunt_hostagg {
     uint64_t flows;
 };
 
+enum { DM__HUNT_G_INIT = 1, DM__HUNT_G_FAILED = 2 };
+
+struct dm__hunt_slot {
+    uint64_t key;
+    uint64_t val;
+};
+
 struct dm__hunt_part {
-    /* pair map: open addressing, key (host << 32 | peer), value pair index + 1 */
-    uint64_t *keys;
-    uint32_t *vals;
+    /* pair map: open addressing on (host << 32 | peer) → pair index + 1 (0 = empty) */
+    struct dm__hunt_slot *slots;
     size_t nslots;
     struct dm__hunt_pair *pairs;
     size_t npairs, cap_pairs;
-    /* flows of the partition in ts order, then grouped by pair (csr) */
+    /* flows of the partition in ts order (row index, pair index) until gathered */
     uint32_t *rows, *rowpair;
     size_t nrows, cap_rows;
-    uint32_t *csr;
+    /* the partition's flows grouped by pair (pair.off), in ts order inside a pair, with the
+     * columns the detections read gathered once (sequential reads afterwards) */
+    struct {
+        int64_t *ts;
+        uint64_t *out, *in; /* outbound / inbound bytes from the internal host's side */
+        uint32_t *dur;      /* duration ms, UINT32_MAX = unknown */
+        uint16_t *port;     /* dst port, 0 when null */
+        uint8_t *proto;     /* 0 when null */
+        uint8_t *fl;        /* DM__HUNT_G_* */
+    } g;
     uint32_t *order; /* pair indexes sorted by host, then first appearance */
     struct dm__hunt_hostagg *hosts;
     size_t nhosts;
@@ -59,6 +73,8 @@ struct dm__hunt_ctx {
     struct dm__hunt_bh bh;
     struct dm__hunt_part *parts;
     size_t nparts;
+    uint8_t *rowpart; /* partition of each selected row, 255 = not used */
+    size_t nchunks;   /* tasks computing rowpart */
     uint8_t *ip_allowed;     /* [nips] external peer on the allowlist */
     uint8_t *ip_resolver;    /* [nips] approved resolver */
     uint8_t *ip_server;      /* [nips] role (config role or server network) */
