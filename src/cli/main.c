@@ -12,6 +12,7 @@
 static const struct dm_cmd commands[] = {
     {"convert", cmd_convert, "convert flow / firewall logs to Parquet"},
     {"gen", cmd_gen, "write synthetic firewall logs with planted exfiltration"},
+    {"hunt", cmd_hunt, "rank hosts that sent data out, with the evidence"},
     {"inspect", cmd_inspect, "show a Parquet file's schema, row groups, statistics and rows"},
     {"query", cmd_query, "filter, sort, top-N, histogram and graph queries over flows"},
     {"serve", cmd_serve, "serve the web UI and JSON API over the data"},

@@ -174,16 +174,20 @@ static int detect_volume(struct dm__hunt_ctx *x, struct dm__hunt_part *p,
                             : 0;
     size_t n = 0;
     double best_pz = 0;
+    /* a known server's answers to its clients are its job (role_violation judges them):
+     * only the connections it opened count for it */
+    int server = x->ip_server[h->host] != 0;
     for (uint32_t i = 0; i < h->npairs; i++) {
         const struct dm__hunt_pair *pr = pair_at(p, h, i);
-        if (pr->out < c->min_bytes)
+        uint64_t out = server ? pr->out_init : pr->out;
+        if (out < c->min_bytes)
             continue;
-        double pz = dm__hunt_robust_z(dm__hunt_logb(pr->out), x->pair_med, x->pair_mad,
+        double pz = dm__hunt_robust_z(dm__hunt_logb(out), x->pair_med, x->pair_mad,
                                       x->pair_meanad);
         if (pz < c->z_threshold)
             continue;
         rk[n].peer = pr->peer;
-        rk[n++].v = pr->out;
+        rk[n++].v = out;
         if (pz > best_pz)
             best_pz = pz;
     }
@@ -193,6 +197,7 @@ static int detect_volume(struct dm__hunt_ctx *x, struct dm__hunt_part *p,
     uint64_t bytes;
     if (n) {
         set_peers(&fd, rk, n); /* the 8 largest when more */
+        fd.outbound_only = (uint8_t)server;
         z = best_pz > hz ? best_pz : hz;
         bytes = 0;
         for (uint32_t i = 0; i < fd.npeers; i++)
@@ -375,20 +380,21 @@ static int detect_off_hours(struct dm__hunt_ctx *x, struct dm__hunt_part *p,
     return finish(x, p, h, &fd);
 }
 
-/* ---- rare_destination: peers few internal hosts talk to, receiving material volume ---- */
+/* ---- rare_destination: destinations few internal hosts talk to, receiving material
+ * volume on connections the host opened ---- */
 static int detect_rare(struct dm__hunt_ctx *x, struct dm__hunt_part *p,
                        const struct dm__hunt_hostagg *h, struct ranked *rk)
 {
     const struct dm_hunt_config *c = x->c;
-    if (x->internal_hosts < 5 || h->out < c->min_bytes)
+    if (x->internal_hosts < 5 || h->out_init < c->min_bytes)
         return 0;
     size_t n = 0;
     for (uint32_t i = 0; i < h->npairs; i++) {
         const struct dm__hunt_pair *pr = pair_at(p, h, i);
-        if (pr->out < c->min_bytes || x->peer_hosts[pr->peer] > x->rare_max)
+        if (pr->out_init < c->min_bytes || x->peer_hosts[pr->peer] > x->rare_max)
             continue;
         rk[n].peer = pr->peer;
-        rk[n++].v = pr->out;
+        rk[n++].v = pr->out_init;
     }
     if (!n)
         return 0;
@@ -396,6 +402,7 @@ static int detect_rare(struct dm__hunt_ctx *x, struct dm__hunt_part *p,
     finding_init(&fd, DM_HUNT_RARE_DESTINATION, h->host);
     uint32_t total = (uint32_t)n;
     set_peers(&fd, rk, n);
+    fd.outbound_only = 1; /* destinations the host contacted, not clients it served */
     uint32_t top = fd.peers[0];
     double span = (double)(x->data_end - x->data_start);
     double late = span > 0 ? (double)(x->peer_first[top] - x->data_start) / span : 0;

@@ -252,8 +252,11 @@ int dm_hunt_write_explanation(struct dm_buf *b, const struct dm_hunt_output *o,
     case DM_HUNT_ROLE_VIOLATION: {
         const char *name = o->role_name ? o->role_name(o->role_ctx, fd->host) : NULL;
         human_bytes(e[1], by2);
-        rc = dm_buf_printf(b, "%s%s%s%s (a %s server) sent %s to ", name ? name : "",
-                           name ? " (" : "", h, name ? ")" : "", role_word((int)e[0]), by2);
+        if (name)
+            rc = dm_buf_printf(b, "%s (%s, a %s server) sent %s to ", h, name,
+                               role_word((int)e[0]), by2);
+        else
+            rc = dm_buf_printf(b, "%s (a %s server) sent %s to ", h, role_word((int)e[0]), by2);
         rc = rc ? rc : peers_phrase(b, o, fd);
         rc = rc ? rc
                 : dm_buf_printf(b, " on port %.0f between %s and %s UTC, traffic a %s server "
