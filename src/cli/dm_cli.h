@@ -34,5 +34,6 @@ int cmd_version(int argc, char **argv);
 int cmd_hunt(int argc, char **argv);
 int cmd_convert(int argc, char **argv);
 int cmd_gen(int argc, char **argv);
+int cmd_demo(int argc, char **argv);
 
 #endif

@@ -11,6 +11,7 @@
 
 static const struct dm_cmd commands[] = {
     {"convert", cmd_convert, "convert flow / firewall logs to Parquet"},
+    {"demo", cmd_demo, "generate, convert, hunt and serve demo data: the first thing to run"},
     {"gen", cmd_gen, "write synthetic firewall logs with planted exfiltration"},
     {"hunt", cmd_hunt, "rank hosts that sent data out, with the evidence"},
     {"inspect", cmd_inspect, "show a Parquet file's schema, row groups, statistics and rows"},
