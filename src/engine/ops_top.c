@@ -330,6 +330,54 @@ out:
     return rc;
 }
 
+/* Moves the `k` best groups (group_cmp order) to g[0..k), sorted, in O(n log k): a heap of
+ * the k best so far whose root is the worst of them. Ties are fully ordered by group_cmp,
+ * so the result equals that of sorting everything. */
+static void select_top(struct group *g, size_t n, size_t k, enum dm_metric *by)
+{
+    if (k == 0 || n <= k) {
+        qsort_r(g, n, sizeof(*g), group_cmp, by);
+        return;
+    }
+    /* heap in g[0..k): parent is "worse" (greater in group_cmp) than its children */
+    for (size_t i = k / 2; i-- > 0;) {
+        size_t j = i;
+        for (;;) {
+            size_t l = 2 * j + 1, r = l + 1, w = j;
+            if (l < k && group_cmp(&g[l], &g[w], by) > 0)
+                w = l;
+            if (r < k && group_cmp(&g[r], &g[w], by) > 0)
+                w = r;
+            if (w == j)
+                break;
+            struct group tmp = g[j];
+            g[j] = g[w];
+            g[w] = tmp;
+            j = w;
+        }
+    }
+    for (size_t i = k; i < n; i++) {
+        if (group_cmp(&g[i], &g[0], by) >= 0)
+            continue;
+        g[0] = g[i];
+        size_t j = 0;
+        for (;;) {
+            size_t l = 2 * j + 1, r = l + 1, w = j;
+            if (l < k && group_cmp(&g[l], &g[w], by) > 0)
+                w = l;
+            if (r < k && group_cmp(&g[r], &g[w], by) > 0)
+                w = r;
+            if (w == j)
+                break;
+            struct group tmp = g[j];
+            g[j] = g[w];
+            g[w] = tmp;
+            j = w;
+        }
+    }
+    qsort_r(g, k, sizeof(*g), group_cmp, by);
+}
+
 int dm_top(const struct dm_table *t, const struct dm_top_req *q, struct dm_top_res *r,
            struct dm_error *err)
 {
@@ -467,8 +515,8 @@ int dm_top(const struct dm_table *t, const struct dm_top_req *q, struct dm_top_r
             goto out;
         qsort_r(g, ng, sizeof(*g), group_cmp, &by);
     } else {
-        qsort_r(g, ng, sizeof(*g), group_cmp, &by);
         size_t n = ng < limit ? ng : limit;
+        select_top(g, ng, n, &by);
         if ((rc = count_peers(&c, q->filter, g, n, slots)))
             goto out;
     }
