@@ -11,6 +11,7 @@
 #include "dm_alloc.h"
 #include "dm_batch.h"
 #include "dm_engine.h"
+#include "dm_hunt.h"
 #include "dm_parquet.h"
 #include "http_int.h"
 #include "banned.h"
@@ -496,6 +497,29 @@ static int h_graph(struct dm__http_req *r)
     return rc;
 }
 
+/* ---- /api/findings ------------------------------------------------------------------------ */
+
+/* hunt's ranked findings over the flows selected by `q` (the query --where language), as the
+ * JSON contract of docs/hunt.md: {"findings": [...], "hosts": [...]}. */
+static int h_findings(struct dm__http_req *r)
+{
+    static const char *const allowed[] = {"q", "limit", NULL};
+    int rc = dm_http_params_check(&r->params, allowed, &r->err);
+    if (rc)
+        return rc;
+    uint64_t limit;
+    if ((rc = dm_http_param_u64(&r->params, "limit", 1, 1000, 100, &limit, &r->err)))
+        return rc;
+    const char *q = dm_http_param(&r->params, "q");
+    rc = dm_hunt_findings(&r->body, r->app->table, q && *q ? q : NULL, (size_t)limit,
+                          DM_HUNT_FMT_JSON, &r->err);
+    if (rc == DM_EPARSE)
+        return -EINVAL;
+    if (rc == DM_ETOOBIG)
+        return body_error(r, rc);
+    return rc;
+}
+
 /* ---- /api/export -------------------------------------------------------------------------- */
 
 /* Streams the filtered rows in ts order, one morsel at a time, so memory stays bounded
@@ -811,6 +835,7 @@ static const struct dm__http_route routes[] = {
     {"/api/top", h_top},
     {"/api/histogram", h_histogram},
     {"/api/graph", h_graph},
+    {"/api/findings", h_findings},
     {"/api/export", h_export},
 };
 

@@ -118,6 +118,30 @@ const enc = encodeURIComponent;
   ok(r.status === 200 && r.json.nodes.some((n) => n.ip === '10.2.1.21' && n.filtered), 'graph: CIDR seed');
 }
 
+// ---- /api/findings ----
+{
+  let r = await api('/api/findings?limit=20');
+  eq(r.status, 200, 'findings: 200');
+  ok(Array.isArray(r.json.findings) && Array.isArray(r.json.hosts), 'findings: {findings, hosts}');
+  ok(r.json.findings.length <= 20, 'findings: limit honoured');
+  const keys = ['kind', 'score', 'host', 'peers', 'start', 'end', 'bytes_out', 'flows', 'evidence', 'explanation', 'filter'];
+  ok(r.json.findings.every((f) => keys.every((k) => k in f)), 'findings: every finding has the contract keys');
+  let sorted = true;
+  for (let i = 1; i < r.json.findings.length; i++) if (r.json.findings[i].score > r.json.findings[i - 1].score) sorted = false;
+  ok(sorted, 'findings: ranked by score');
+  ok(r.json.findings.length > 0, 'findings: the served data has findings');
+  for (const f of r.json.findings.slice(0, 3)) {
+    const rows = await api(`/api/flows?limit=1&q=${enc(f.filter)}`);
+    eq(rows.json.total, f.flows, `findings: the filter of ${f.kind} ${f.host} reproduces its flow count`);
+  }
+  r = await api(`/api/findings?q=${enc('srcip = 1')}`);
+  ok(r.status === 400 && /did you mean 'src'/.test(r.json.error), 'findings: bad q is a 400 with a suggestion');
+  r = await api('/api/findings?bogus=1');
+  eq(r.status, 400, 'findings: unknown parameter is a 400');
+  r = await api('/api/meta');
+  eq(r.json.findings, true, 'meta: findings available');
+}
+
 // ---- /api/export ----
 {
   let r = await request(`${base}/api/export?format=csv&q=${enc('ip = 10.2.1.21')}`);
