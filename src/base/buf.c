@@ -5,6 +5,7 @@
 
 #include "dm_alloc.h"
 #include "dm_error.h"
+#include "dm_utf8.h"
 #include "banned.h"
 
 void dm_buf_init(struct dm_buf *b, size_t max)
@@ -99,39 +100,6 @@ int dm_buf_printf(struct dm_buf *b, const char *fmt, ...)
     return rc;
 }
 
-/* Length of the valid UTF-8 sequence at s (1..4), or 0 if invalid. */
-static size_t utf8_len(const unsigned char *s, size_t n)
-{
-    unsigned c = s[0];
-    if (c < 0x80)
-        return 1;
-    size_t len;
-    unsigned min;
-    if (c >= 0xc2 && c <= 0xdf) {
-        len = 2;
-        min = 0x80;
-    } else if (c >= 0xe0 && c <= 0xef) {
-        len = 3;
-        min = 0x800;
-    } else if (c >= 0xf0 && c <= 0xf4) {
-        len = 4;
-        min = 0x10000;
-    } else {
-        return 0;
-    }
-    if (n < len)
-        return 0;
-    unsigned cp = c & (0x3f >> (len - 1));
-    for (size_t i = 1; i < len; i++) {
-        if ((s[i] & 0xc0) != 0x80)
-            return 0;
-        cp = (cp << 6) | (s[i] & 0x3f);
-    }
-    if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-        return 0;
-    return len;
-}
-
 int dm_buf_json_str(struct dm_buf *b, const char *str, size_t n)
 {
     static const char hex[] = "0123456789abcdef";
@@ -172,7 +140,7 @@ int dm_buf_json_str(struct dm_buf *b, const char *str, size_t n)
             esc[5] = hex[c & 15];
             elen = 6;
         } else {
-            size_t l = utf8_len(s + i, n - i);
+            size_t l = dm_utf8_len(s + i, n - i);
             if (l) {
                 if ((rc = dm_buf_append(b, s + i, l)))
                     return rc;

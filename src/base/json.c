@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "dm_alloc.h"
+#include "dm_utf8.h"
 #include "banned.h"
 
 struct jp {
@@ -66,59 +67,6 @@ static int hex4(const char *s, unsigned *out)
     return 0;
 }
 
-static size_t put_utf8(char *o, unsigned cp)
-{
-    if (cp < 0x80) {
-        o[0] = (char)cp;
-        return 1;
-    }
-    if (cp < 0x800) {
-        o[0] = (char)(0xc0 | (cp >> 6));
-        o[1] = (char)(0x80 | (cp & 0x3f));
-        return 2;
-    }
-    if (cp < 0x10000) {
-        o[0] = (char)(0xe0 | (cp >> 12));
-        o[1] = (char)(0x80 | ((cp >> 6) & 0x3f));
-        o[2] = (char)(0x80 | (cp & 0x3f));
-        return 3;
-    }
-    o[0] = (char)(0xf0 | (cp >> 18));
-    o[1] = (char)(0x80 | ((cp >> 12) & 0x3f));
-    o[2] = (char)(0x80 | ((cp >> 6) & 0x3f));
-    o[3] = (char)(0x80 | (cp & 0x3f));
-    return 4;
-}
-
-/* Length of a valid UTF-8 sequence at s (at most n bytes), 0 if invalid. */
-static size_t utf8_len(const unsigned char *s, size_t n)
-{
-    unsigned c = s[0];
-    size_t len;
-    unsigned cp;
-    if (c < 0x80)
-        return 1;
-    if (c >= 0xc2 && c <= 0xdf)
-        len = 2, cp = c & 0x1f;
-    else if (c >= 0xe0 && c <= 0xef)
-        len = 3, cp = c & 0x0f;
-    else if (c >= 0xf0 && c <= 0xf4)
-        len = 4, cp = c & 0x07;
-    else
-        return 0;
-    if (len > n)
-        return 0;
-    for (size_t i = 1; i < len; i++) {
-        if ((s[i] & 0xc0) != 0x80)
-            return 0;
-        cp = (cp << 6) | (s[i] & 0x3f);
-    }
-    if ((len == 3 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) ||
-        (len == 4 && (cp < 0x10000 || cp > 0x10ffff)))
-        return 0;
-    return len;
-}
-
 /* Parses a string at p->pos (the opening quote); *out NUL-terminated in the arena. */
 static int parse_string(struct jp *p, const char **out, size_t *out_len)
 {
@@ -147,7 +95,7 @@ static int parse_string(struct jp *p, const char **out, size_t *out_len)
             return fail(p, DM_EPARSE, "control character in string");
         }
         if (c != '\\') {
-            size_t l = utf8_len((const unsigned char *)p->s + i, end - i);
+            size_t l = dm_utf8_len((const unsigned char *)p->s + i, end - i);
             if (!l) {
                 p->pos = i;
                 return fail(p, DM_EPARSE, "invalid UTF-8 in string");
@@ -191,7 +139,7 @@ static int parse_string(struct jp *p, const char **out, size_t *out_len)
                 p->pos = i - 6;
                 return fail(p, DM_EPARSE, "\\u0000 in string");
             }
-            k += put_utf8(o + k, cp);
+            k += dm_utf8_put(o + k, cp);
             break;
         }
         default:

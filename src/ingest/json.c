@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "dm_alloc.h"
+#include "dm_utf8.h"
 #include "ingest_int.h"
 #include "banned.h"
 
@@ -21,33 +22,6 @@ static inline const char *skip_ws(const char *p, const char *end)
     return p;
 }
 
-/* Length of the valid UTF-8 sequence at p (p < end, *p >= 0x80), 0 if invalid. */
-static size_t utf8_seq(const uint8_t *p, const uint8_t *end)
-{
-    uint8_t c = p[0];
-    size_t need;
-    uint32_t cp;
-    if (c >= 0xc2 && c <= 0xdf)
-        need = 1, cp = c & 0x1f;
-    else if (c >= 0xe0 && c <= 0xef)
-        need = 2, cp = c & 0x0f;
-    else if (c >= 0xf0 && c <= 0xf4)
-        need = 3, cp = c & 0x07;
-    else
-        return 0;
-    if ((size_t)(end - p) <= need)
-        return 0;
-    for (size_t i = 1; i <= need; i++) {
-        if ((p[i] & 0xc0) != 0x80)
-            return 0;
-        cp = (cp << 6) | (p[i] & 0x3f);
-    }
-    if ((need == 2 && cp < 0x800) || (need == 3 && (cp < 0x10000 || cp > 0x10ffff)) ||
-        (cp >= 0xd800 && cp <= 0xdfff))
-        return 0;
-    return need + 1;
-}
-
 int dm__utf8_valid(const char *s, size_t n)
 {
     const uint8_t *p = (const uint8_t *)s, *end = p + n;
@@ -56,7 +30,7 @@ int dm__utf8_valid(const char *s, size_t n)
             p++;
             continue;
         }
-        size_t k = utf8_seq(p, end);
+        size_t k = dm_utf8_len(p, (size_t)(end - p));
         if (!k)
             return 0;
         p += k;
@@ -163,7 +137,7 @@ static const char *scan_string(const char *p, const char *end, int *esc, int *re
             return NULL;
         }
         if (c >= 0x80) {
-            size_t k = utf8_seq((const uint8_t *)p, (const uint8_t *)end);
+            size_t k = dm_utf8_len((const uint8_t *)p, (size_t)(end - p));
             if (!k) {
                 *rej = DM_REJ_UTF8;
                 return NULL;
@@ -466,30 +440,6 @@ int dm__json_extract(const char *p, size_t n, const struct dm__keyset *ks, struc
     return 0;
 }
 
-static size_t put_utf8(char *o, uint32_t cp)
-{
-    if (cp < 0x80) {
-        o[0] = (char)cp;
-        return 1;
-    }
-    if (cp < 0x800) {
-        o[0] = (char)(0xc0 | (cp >> 6));
-        o[1] = (char)(0x80 | (cp & 0x3f));
-        return 2;
-    }
-    if (cp < 0x10000) {
-        o[0] = (char)(0xe0 | (cp >> 12));
-        o[1] = (char)(0x80 | ((cp >> 6) & 0x3f));
-        o[2] = (char)(0x80 | (cp & 0x3f));
-        return 3;
-    }
-    o[0] = (char)(0xf0 | (cp >> 18));
-    o[1] = (char)(0x80 | ((cp >> 12) & 0x3f));
-    o[2] = (char)(0x80 | ((cp >> 6) & 0x3f));
-    o[3] = (char)(0x80 | (cp & 0x3f));
-    return 4;
-}
-
 size_t dm__json_unescape(const char *p, size_t n, char *out)
 {
     /* Every escape is at least as long as what it decodes to (\uXXXX -> <= 3 bytes,
@@ -523,7 +473,7 @@ size_t dm__json_unescape(const char *p, size_t n, char *out)
             } else if (u >= 0xd800 && u <= 0xdfff) {
                 u = 0xfffd; /* not reachable for validated input */
             }
-            o += put_utf8(o, u);
+            o += dm_utf8_put(o, u);
             break;
         }
         default: *o++ = e; break;
