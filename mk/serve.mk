@@ -10,3 +10,4 @@ TEST_DEPS += $(BUILD)/helpers/e2e_mkdata
 .PHONY: screenshots
 screenshots: $(BUILD)/datamate $(BUILD)/helpers/e2e_mkdata
 	@DM_BUILD=$(abspath $(BUILD)) DM_ROOT=$(CURDIR) DM_SCREENSHOTS=$(CURDIR)/docs/img tests/e2e/browser.t
+	@DM_BUILD=$(abspath $(BUILD)) DM_ROOT=$(CURDIR) DM_SCREENSHOTS=$(CURDIR)/docs/img tests/e2e/findings.t

@@ -61,7 +61,7 @@ try {
   eq(await page.textContent('header .title'), 'Datamate', 'load: header title from the template');
   eq(await page.textContent('header .site'), 'ACME corp — incident 4711', 'load: header site from the template');
   eq(await page.$eval('#header', (h) => getComputedStyle(h).backgroundColor), 'rgb(91, 155, 213)', 'load: header_background applied');
-  eq(await page.$$eval('nav.tabs .tab', (b) => b.map((x) => x.textContent.slice(1))), ['Data exploration', 'Data visualization', 'Top talkers'], 'load: tabs');
+  eq(await page.$$eval('nav.tabs .tab', (b) => b.map((x) => x.textContent.slice(1))), ['Data exploration', 'Data visualization', 'Top talkers', 'Findings'], 'load: tabs');
   eq((await cells('ts')).length, 10, 'load: 10 rows (page size 10)');
   ok((await count()).includes(`of ${fmt(X.rows)} matching flows`), 'load: total count shown', await count());
   eq(await page.$$eval('#flows thead th', (t) => t.map((x) => x.dataset.col)), ['ts', 'src_ip', 'dst_ip', 'dst_port', 'bytes_sent', 'bytes_recv', 'action', 'message'], 'load: columns from targeted_cols');

@@ -5,6 +5,7 @@ import 'uplot/dist/uPlot.min.css';
 import './style.css';
 import { get, onBusy } from './api.js';
 import { Explore } from './explore.js';
+import { Findings } from './findings.js';
 import { Graph } from './graph.js';
 import { fromURL, toURL } from './state.js';
 import { Top } from './top.js';
@@ -33,9 +34,10 @@ class App {
     this.explore = new Explore(this);
     this.graph = new Graph(this);
     this.top = new Top(this);
-    this.panels = { explore: this.explore.node, graph: this.graph.node, top: this.top.node };
+    this.findings = new Findings(this);
+    this.panels = { explore: this.explore.node, graph: this.graph.node, top: this.top.node, findings: this.findings.node };
     this.help = el('div', { className: 'help', id: 'help' });
-    this.main = el('main', null, this.banner, this.help, this.explore.node, this.graph.node, this.top.node);
+    this.main = el('main', null, this.banner, this.help, this.explore.node, this.graph.node, this.top.node, this.findings.node);
     root.appendChild(this.progress);
     root.appendChild(this.header);
     root.appendChild(this.tabs);
@@ -44,7 +46,7 @@ class App {
     window.addEventListener('popstate', () => {
       this.state = fromURL(location.search);
       this.showAll();
-      this.refreshTab();
+      this.selectTab(this.state.tab, false);
     });
     window.addEventListener('resize', debounce(() => {
       this.explore.resize();
@@ -92,7 +94,6 @@ class App {
     if (meta.findings) tabs.push('findings');
     this.tabButtons = {};
     for (const k of tabs) {
-      if (!this.panels[k]) continue; // the Findings panel registers itself when hunt provides it
       const [icon, label] = TAB_LABELS[k];
       const b = el('button', { className: 'tab', role: 'tab', id: `tab-button-${k}`, onclick: () => this.selectTab(k) }, el('span', { className: 'icon', text: icon }), label);
       this.tabButtons[k] = b;
@@ -109,10 +110,11 @@ class App {
     this.explore.show(this.state);
     this.graph.show(this.state);
     this.top.show(this.state);
+    this.findings.show(this.state);
   }
 
   selectTab(k, push = true) {
-    if (!this.panels[k]) k = 'explore';
+    if (!this.panels[k] || (this.tabButtons && !this.tabButtons[k])) k = 'explore';
     this.state.tab = k;
     for (const [name, node] of Object.entries(this.panels)) node.classList.toggle('active', name === k);
     for (const [name, b] of Object.entries(this.tabButtons || {})) {
@@ -127,6 +129,7 @@ class App {
     const k = this.state.tab;
     if (k === 'graph') this.graph.refresh();
     else if (k === 'top') this.top.refresh();
+    else if (k === 'findings') this.findings.refresh();
     else this.explore.refresh();
   }
 
@@ -136,9 +139,16 @@ class App {
     if (url !== location.search && !(url === location.pathname && !location.search)) history.pushState(null, '', url);
   }
 
+  // Records the state in the URL without a new history entry (typing in a filter box).
+  replace() {
+    const url = toURL(this.state);
+    if (url !== location.search && !(url === location.pathname && !location.search)) history.replaceState(null, '', url);
+  }
+
   async reload() {
     this.clearError();
     this.explore.reset(false);
+    this.findings.reset();
     try {
       this.setMeta(await get('/api/meta'));
     } catch (e) {

@@ -19,6 +19,9 @@ export const DEFAULTS = Object.freeze({
   max_nodes: 200,
   by: 'bytes',
   bucket: '',
+  kinds: '',
+  min_score: '',
+  fhost: '',
 });
 
 export const PAGE_SIZES = [10, 15, 20, 25, 30, 50, 100, 250, 500, 1000];
