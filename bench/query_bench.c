@@ -1,6 +1,6 @@
 /* The engine side of bench/query.bench: loads a flow Parquet file and times the UI queries
  * (best of several runs each), printing `result` lines for bench/run.sh.
- *   query_bench FILE THREADS SEED_IP */
+ *   query_bench FILE THREADS SEED_IP [CIDR16] */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +14,13 @@ static double now(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static double cpu(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
@@ -31,7 +38,7 @@ static struct dm_filter *F(const char *e)
 }
 
 /* Each query includes compiling its filter, as an HTTP request would. Returns a checksum. */
-static uint64_t run(int q, const char *seed)
+static uint64_t run(int q, const char *seed, const char *cidr)
 {
     uint64_t sum = 0;
     struct dm_filter *f = NULL;
@@ -66,7 +73,9 @@ static uint64_t run(int q, const char *seed)
     case 3:   /* top sources */
     case 4:   /* top pairs */
     case 7: { /* CIDR-filtered top destinations */
-        f = q == 7 ? F("src 10.1.0.0/16") : NULL;
+        char e[64];
+        snprintf(e, sizeof(e), "src %s", cidr);
+        f = q == 7 ? F(e) : NULL;
         struct dm_top_req r = {f, q == 3 ? DM_TOP_SRC : q == 4 ? DM_TOP_PAIR : DM_TOP_DST, -1,
                                DM_M_BYTES, 10};
         struct dm_top_res res;
@@ -118,7 +127,11 @@ int main(int argc, char **argv)
     struct dm_load_opts o = {&cfg, pool, NULL, 0, NULL, NULL};
     struct dm_error err;
     double best = 1e9;
-    for (int k = 0; k < 3; k++) {
+    /* DM_BENCH_LOADS: loads to take the best of (default 3); DM_BENCH_ONLY: query numbers to
+     * run, e.g. "47" (default all) — for profiling one query shape */
+    const char *loads_env = getenv("DM_BENCH_LOADS"), *only = getenv("DM_BENCH_ONLY");
+    int loads = loads_env && atoi(loads_env) > 0 ? atoi(loads_env) : 3;
+    for (int k = 0; k < loads; k++) {
         if (T)
             dm_table_free(T);
         double t0 = now();
@@ -130,25 +143,29 @@ int main(int argc, char **argv)
         if (t < best)
             best = t;
     }
-    printf("datamate: %zu rows loaded in %.3f s (best of 3); %.1f bytes/flow canonical, %.1f "
+    printf("datamate: %zu rows loaded in %.3f s (best of %d); %.1f bytes/flow canonical, %.1f "
            "bytes/flow total\n",
-           T->nrows, best, dm_table_canonical_bytes_per_flow(T),
+           T->nrows, best, loads, dm_table_canonical_bytes_per_flow(T),
            (double)dm_table_bytes(T) / (double)T->nrows);
     printf("result\tload %zu flows\tdatamate\t%.2f\tM rows/s\n", T->nrows, T->nrows / best / 1e6);
     printf("result\tmemory per flow (canonical)\tdatamate\t%.1f\tbytes\n",
            dm_table_canonical_bytes_per_flow(T));
     for (int q = 0; q < 8; q++) {
-        double b = 1e9;
+        if (only && !strchr(only, '0' + q))
+            continue;
+        double b = 1e9, bc = 1e9;
         uint64_t sum = 0;
         for (int k = 0; k < 5; k++) {
-            double t0 = now();
-            sum = run(q, argv[3]);
-            double t = now() - t0;
+            double t0 = now(), c0 = cpu();
+            sum = run(q, argv[3], argc > 4 ? argv[4] : "10.1.0.0/16");
+            double t = now() - t0, c = cpu() - c0;
             if (t < b)
                 b = t;
+            if (c < bc)
+                bc = c;
         }
-        printf("datamate: %-32s %8.1f ms  (check %llu)\n", names[q], b * 1e3,
-               (unsigned long long)sum);
+        printf("datamate: %-32s %8.1f ms  (cpu %.1f ms; check %llu)\n", names[q], b * 1e3,
+               bc * 1e3, (unsigned long long)sum);
         printf("result\tq: %s\tdatamate\t%.1f\tq/s\n", names[q], 1.0 / b);
     }
     dm_table_free(T);

@@ -1,6 +1,6 @@
 // The DuckDB side of bench/query.bench: CREATE TABLE AS SELECT * FROM read_parquet (load),
 // then the same UI queries on the in-memory table, best of several runs, same threads.
-// Usage: node query_duckdb.mjs FILE THREADS SEED_IP
+// Usage: node query_duckdb.mjs FILE THREADS SEED_IP [CIDR16]
 import { createRequire } from 'node:module';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -8,7 +8,8 @@ import { fileURLToPath } from 'node:url';
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const require = createRequire(join(root, 'tools', 'package.json'));
 const { DuckDBInstance } = require('@duckdb/node-api');
-const [file, threads, seed] = process.argv.slice(2);
+const [file, threads, seed, cidr = '10.1.0.0/16'] = process.argv.slice(2);
+const like16 = cidr.split('.').slice(0, 2).join('.') + '.%'; // a.b.0.0/16 -> 'a.b.%'
 const inst = await DuckDBInstance.create(':memory:', { threads: String(threads) });
 const con = await inst.connect();
 await con.run("SET TimeZone = 'UTC'");
@@ -39,7 +40,7 @@ const queries = [
       sum(CASE WHEN ${INTERNAL('src_ip')} AND NOT ${INTERNAL('dst_ip')} THEN bytes_sent
                WHEN NOT ${INTERNAL('src_ip')} AND ${INTERNAL('dst_ip')} THEN bytes_recv ELSE 0 END) FROM f GROUP BY 1 ORDER BY 1`]],
   ['graph around an IP', [`SELECT src_ip, dst_ip, count(*), sum(bytes_sent + bytes_recv) FROM f WHERE src_ip = '${seed}' OR dst_ip = '${seed}' GROUP BY 1, 2`]],
-  ['CIDR top destinations', ["SELECT dst_ip, count(*), sum(bytes_sent), sum(bytes_recv), sum(bytes_sent + bytes_recv) AS b FROM f WHERE src_ip LIKE '10.1.%' GROUP BY 1 ORDER BY b DESC LIMIT 10"]],
+  ['CIDR top destinations', [`SELECT dst_ip, count(*), sum(bytes_sent), sum(bytes_recv), sum(bytes_sent + bytes_recv) AS b FROM f WHERE src_ip LIKE '${like16}' GROUP BY 1 ORDER BY b DESC LIMIT 10`]],
 ];
 for (const [name, sqls] of queries) {
   let b = 1e9;

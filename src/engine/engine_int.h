@@ -41,6 +41,15 @@ static inline void dm__bit_set_atomic(uint64_t *bits, size_t i)
     __atomic_fetch_or(&bits[i >> 6], (uint64_t)1 << (i & 63), __ATOMIC_RELAXED);
 }
 
+/* dm_malloc / dm_calloc for large buffers: asks for transparent huge pages, so that a fresh
+ * multi-MB buffer takes a few page faults instead of one per 4 KiB (faults are costly,
+ * especially in VMs). Freed with dm_free. */
+void *dm__malloc_huge(size_t n);
+void *dm__calloc_huge(size_t count, size_t size);
+
+/* Values of rows sel[0..n) of a UINT column as u64 into out[] (null or absent: 0). */
+void dm__gather_u64(const struct dm_column *c, const uint32_t *sel, size_t n, uint64_t *out);
+
 /* Aggregate kept per group (top-N, graph edges). */
 struct dm__agg {
     uint64_t flows, sent, recv, x;

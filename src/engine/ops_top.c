@@ -62,6 +62,67 @@ int dm_top_key_parse(const struct dm_table *t, const char *s, enum dm_top_key *k
                         s);
 }
 
+/* ---- radix-partitioned aggregation ----
+ * Phase 1 (the scan): each thread appends (key, sent, recv) of every matching row to one of
+ * NPART buffers chosen by the top bits of the key's hash. Phase 2: each partition is
+ * aggregated on its own into a small open-addressing table that stays in cache, and keeps
+ * only its best `limit` groups (a heap). Sums that do not fit 32 bits go to a per-thread map
+ * folded into their partition in phase 2. */
+
+#define PBITS 10
+#define NPART (1u << PBITS)
+
+struct pent {
+    uint64_t key;
+    uint32_t s, r;
+};
+
+/* A partition's entries of one thread: blocks of BLK entries carved from the thread's
+ * arena (no copies as it grows), all full but the last, which ends at `cur`. */
+#define BLK 1024
+
+struct pbuf {
+    struct pent *cur, *end; /* free space of the last block */
+    struct pent **blk;
+    size_t nblk, capblk;
+};
+
+/* A thread's arena: room for every row of the scanned range plus a partial block per
+ * partition, so it never runs out; reserved virtually, only the used part is touched. */
+struct arena {
+    struct pent *v;
+    size_t used, cap; /* entries */
+};
+
+static inline uint64_t mix(uint64_t x, uint64_t seed)
+{
+    x ^= seed;
+    x ^= x >> 33;
+    x *= 0xff51afd7ed558ccdull;
+    x ^= x >> 33;
+    x *= 0xc4ceb9fe1a85ec53ull;
+    x ^= x >> 33;
+    return x;
+}
+
+static int pbuf_grow(struct pbuf *b, struct arena *a)
+{
+    if (b->nblk == b->capblk) {
+        size_t nc = b->capblk ? b->capblk * 2 : 8;
+        struct pent **v = dm_reallocarray(b->blk, nc, sizeof(*v));
+        if (!v)
+            return -ENOMEM;
+        b->blk = v;
+        b->capblk = nc;
+    }
+    if (a->cap - a->used < BLK)
+        return -ENOMEM;
+    b->blk[b->nblk++] = b->cur = a->v + a->used;
+    b->end = b->cur + BLK;
+    a->used += BLK;
+    return 0;
+}
+
 /* ---- key extraction ---- */
 
 struct top_ctx {
@@ -77,7 +138,17 @@ struct top_ctx {
     struct dm__umap *peer_sets;  /* per slot: (group index << 32 | peer) */
     const uint64_t *winner;      /* bitmap over dense keys, or NULL = all groups */
     const struct dm__umap *winner_map; /* hashed: key -> winner index + 1 */
+    uint64_t **peer_bits;        /* per slot: [group][peer words] bitmaps, or NULL = sets */
+    size_t peer_words;           /* words per group bitmap */
     uint32_t *dense_group;       /* dense key -> group index (peers pass) */
+    /* radix-partitioned aggregation (pairs, wide extras): per slot, NPART buffers */
+    int partitioned;
+    struct pbuf **parts;         /* [slot][NPART] */
+    struct arena *arenas;        /* per slot */
+    struct dm__umap *wide;       /* per slot: rows with sent / recv >= 2^32 - 1 */
+    struct dm__agg *nullagg;     /* per slot: rows whose key is null */
+    uint64_t **gs, **gr;         /* per slot: gathered sent / recv of a batch */
+    uint64_t seed;
     int oom;
 };
 
@@ -139,12 +210,75 @@ static void extract_keys(const struct top_ctx *c, const uint32_t *sel, size_t n,
         k[i] = dm_col_present(col, sel[i]) ? dm_col_u64(col, sel[i]) : nullk;
 }
 
+static void part_fn(struct top_ctx *c, const uint32_t *sel, size_t n, unsigned slot,
+                    const uint64_t *k)
+{
+    const struct dm_table *t = c->t;
+    uint64_t *vs = c->gs[slot], *vr = c->gr[slot];
+    dm__gather_u64(&t->cols[DM_C_SENT], sel, n, vs);
+    dm__gather_u64(&t->cols[DM_C_RECV], sel, n, vr);
+    struct pbuf *parts = c->parts[slot];
+    for (size_t i = 0; i < n; i++) {
+        uint64_t key = k[i];
+        if (key == NULL_KEY) {
+            struct dm__agg *g = &c->nullagg[slot];
+            g->flows++;
+            g->sent += vs[i];
+            g->recv += vr[i];
+            continue;
+        }
+        if (vs[i] >= UINT32_MAX || vr[i] >= UINT32_MAX) {
+            struct dm__agg *g = dm__umap_upsert(&c->wide[slot], key);
+            if (!g) {
+                c->oom = 1;
+                return;
+            }
+            g->flows++;
+            g->sent += vs[i];
+            g->recv += vr[i];
+            continue;
+        }
+        struct pbuf *b = &parts[mix(key, c->seed) >> (64 - PBITS)];
+        if (b->cur == b->end && pbuf_grow(b, &c->arenas[slot])) {
+            c->oom = 1;
+            return;
+        }
+        *b->cur++ = (struct pent){key, (uint32_t)vs[i], (uint32_t)vr[i]};
+    }
+}
+
 static void top_fn(void *p, const uint32_t *sel, size_t n, unsigned slot)
 {
     struct top_ctx *c = p;
     const struct dm_table *t = c->t;
     uint64_t *k = c->keys[slot];
+    if (c->oom)
+        return;
+    const struct dm_column *ps = &t->cols[DM_C_SENT], *pr = &t->cols[DM_C_RECV];
+    if (c->partitioned && c->key == DM_TOP_PAIR && ps->width == 4 && !ps->valid &&
+        pr->width == 4 && !pr->valid) {
+        /* the common case in one pass: no intermediate arrays */
+        const uint32_t *src = dm_table_src(t), *dst = dm_table_dst(t);
+        const uint32_t *vs = ps->v, *vr = pr->v;
+        struct pbuf *parts = c->parts[slot];
+        struct arena *a = &c->arenas[slot];
+        for (size_t i = 0; i < n; i++) {
+            size_t r = sel[i];
+            uint64_t key = (uint64_t)src[r] << 32 | dst[r];
+            struct pbuf *b = &parts[mix(key, c->seed) >> (64 - PBITS)];
+            if (b->cur == b->end && pbuf_grow(b, a)) {
+                c->oom = 1;
+                return;
+            }
+            *b->cur++ = (struct pent){key, vs[r], vr[r]};
+        }
+        return;
+    }
     extract_keys(c, sel, n, k);
+    if (c->partitioned) {
+        part_fn(c, sel, n, slot, k);
+        return;
+    }
     const struct dm_column *cs = &t->cols[DM_C_SENT], *cr = &t->cols[DM_C_RECV];
     int simple = cs->width && !cs->valid && cr->width && !cr->valid;
     if (c->dense) {
@@ -204,6 +338,10 @@ static void peers_fn(void *p, const uint32_t *sel, size_t n, unsigned slot)
             g = w - 1;
         }
         uint32_t peer = c->key == DM_TOP_SRC ? dst[sel[i]] : src[sel[i]];
+        if (c->peer_bits) {
+            c->peer_bits[slot][g * c->peer_words + (peer >> 6)] |= (uint64_t)1 << (peer & 63);
+            continue;
+        }
         if (!dm__umap_upsert(m, g << 32 | peer)) {
             c->oom = 1;
             return;
@@ -257,7 +395,26 @@ static void free_slots(struct top_ctx *c, unsigned slots)
             dm__umap_release(&c->maps[s]);
         if (c->peer_sets)
             dm__umap_release(&c->peer_sets[s]);
+        if (c->parts && c->parts[s]) {
+            for (unsigned p = 0; p < NPART; p++)
+                dm_free(c->parts[s][p].blk);
+            dm_free(c->parts[s]);
+        }
+        if (c->wide)
+            dm__umap_release(&c->wide[s]);
+        if (c->gs)
+            dm_free(c->gs[s]);
+        if (c->gr)
+            dm_free(c->gr[s]);
     }
+    for (unsigned s = 0; c->arenas && s < slots; s++)
+        dm_free(c->arenas[s].v);
+    dm_free(c->arenas);
+    dm_free(c->parts);
+    dm_free(c->wide);
+    dm_free(c->nullagg);
+    dm_free(c->gs);
+    dm_free(c->gr);
     dm_free(c->keys);
     dm_free(c->dense_agg);
     dm_free(c->maps);
@@ -293,6 +450,21 @@ static int count_peers(struct top_ctx *c, const struct dm_filter *f, struct grou
             c->dense_group[k] = (uint32_t)i;
         }
         c->winner = winner;
+        /* a bitmap over the IP ids per group and thread when that is small */
+        size_t words = (c->t->ips.n + 63) / 64;
+        if (n && words && n <= ((size_t)8 << 20) / words / slots) {
+            c->peer_words = words;
+            c->peer_bits = dm_calloc(slots, sizeof(*c->peer_bits));
+            if (!c->peer_bits) {
+                rc = -ENOMEM;
+                goto out;
+            }
+            for (unsigned s = 0; s < slots; s++)
+                if (!(c->peer_bits[s] = dm_calloc(n * words, sizeof(uint64_t)))) {
+                    rc = -ENOMEM;
+                    goto out;
+                }
+        }
     } else {
         for (size_t i = 0; i < n; i++) {
             if (!dm__umap_upsert(&wmap, g[i].null ? NULL_KEY : g[i].key)) {
@@ -306,6 +478,21 @@ static int count_peers(struct top_ctx *c, const struct dm_filter *f, struct grou
         goto out;
     if (c->oom) {
         rc = -ENOMEM;
+        goto out;
+    }
+    if (c->peer_bits) {
+        for (size_t i = 0; i < n; i++) {
+            uint64_t cnt = 0;
+            for (size_t w = 0; w < c->peer_words; w++) {
+                uint64_t x = 0;
+                for (unsigned s = 0; s < slots; s++)
+                    x |= c->peer_bits[s][i * c->peer_words + w];
+                if (w == 0)
+                    x &= ~(uint64_t)1; /* a null address (id 0) is no peer */
+                cnt += (uint64_t)__builtin_popcountll(x);
+            }
+            g[i].m[DM_M_PEERS] = cnt;
+        }
         goto out;
     }
     /* union of the per-slot sets */
@@ -323,6 +510,10 @@ static int count_peers(struct top_ctx *c, const struct dm_filter *f, struct grou
             g[gi].m[DM_M_PEERS]++;
     }
 out:
+    for (unsigned s = 0; c->peer_bits && s < slots; s++)
+        dm_free(c->peer_bits[s]);
+    dm_free(c->peer_bits);
+    c->peer_bits = NULL;
     dm_free(winner);
     dm_free(c->dense_group);
     c->dense_group = NULL;
@@ -378,6 +569,253 @@ static void select_top(struct group *g, size_t n, size_t k, enum dm_metric *by)
     qsort_r(g, k, sizeof(*g), group_cmp, by);
 }
 
+/* Offers x to the heap h[0..*n) of the k best groups (root = the worst of them). */
+static void heap_offer(struct group *h, size_t *n, size_t k, const struct group *x,
+                       enum dm_metric *by)
+{
+    if (*n < k) {
+        size_t i = (*n)++;
+        h[i] = *x;
+        while (i > 0) {
+            size_t up = (i - 1) / 2;
+            if (group_cmp(&h[i], &h[up], by) <= 0)
+                break;
+            struct group tmp = h[i];
+            h[i] = h[up];
+            h[up] = tmp;
+            i = up;
+        }
+        return;
+    }
+    if (!k || group_cmp(x, &h[0], by) >= 0)
+        return;
+    h[0] = *x;
+    size_t j = 0;
+    for (;;) {
+        size_t l = 2 * j + 1, r = l + 1, w = j;
+        if (l < k && group_cmp(&h[l], &h[w], by) > 0)
+            w = l;
+        if (r < k && group_cmp(&h[r], &h[w], by) > 0)
+            w = r;
+        if (w == j)
+            break;
+        struct group tmp = h[j];
+        h[j] = h[w];
+        h[w] = tmp;
+        j = w;
+    }
+}
+
+/* A thread's phase-2 table: keys apart from the sums so that probing touches 8 bytes a
+ * slot; EMPTY (never a partitioned key: null keys are kept aside) marks a free slot. */
+#define EMPTY UINT64_MAX
+
+struct ptab {
+    uint64_t *k;
+    struct dm__agg *v; /* flows, sent, recv */
+    size_t nslots, n;
+};
+
+struct p2_ctx {
+    struct top_ctx *c;
+    unsigned slots;
+    size_t limit;
+    enum dm_metric by;
+    struct group **cand; /* [NPART] each partition's best groups */
+    size_t *ncand;
+    uint64_t *ngroups;   /* [NPART] distinct keys */
+    struct ptab *tab;    /* per worker */
+    _Atomic int oom;
+};
+
+static int ptab_alloc(struct ptab *t, size_t nslots)
+{
+    uint64_t *k = dm_malloc(nslots * sizeof(*k));
+    struct dm__agg *v = dm_malloc(nslots * sizeof(*v));
+    if (!k || !v) {
+        dm_free(k);
+        dm_free(v);
+        return -ENOMEM;
+    }
+    dm_free(t->k);
+    dm_free(t->v);
+    t->k = k;
+    t->v = v;
+    t->nslots = nslots;
+    return 0;
+}
+
+static inline struct dm__agg *ptab_get(struct ptab *t, uint64_t key, uint64_t h)
+{
+    size_t mask = t->nslots - 1, i = h & mask;
+    while (t->k[i] != key && t->k[i] != EMPTY)
+        i = (i + 1) & mask;
+    if (t->k[i] == EMPTY) {
+        t->k[i] = key;
+        memset(&t->v[i], 0, sizeof(t->v[i]));
+        t->n++;
+    }
+    return &t->v[i];
+}
+
+/* Doubles the table; 0 or -ENOMEM. */
+static int ptab_grow(struct ptab *t, uint64_t seed)
+{
+    struct ptab nt = {NULL, NULL, 0, 0};
+    if (ptab_alloc(&nt, t->nslots * 2))
+        return -ENOMEM;
+    memset(nt.k, 0xff, nt.nslots * sizeof(*nt.k));
+    for (size_t i = 0; i < t->nslots; i++)
+        if (t->k[i] != EMPTY)
+            *ptab_get(&nt, t->k[i], mix(t->k[i], seed)) = t->v[i];
+    dm_free(t->k);
+    dm_free(t->v);
+    *t = nt;
+    return 0;
+}
+
+static void p2_task(void *p, size_t part, unsigned worker)
+{
+    struct p2_ctx *x = p;
+    struct top_ctx *c = x->c;
+    if (x->oom)
+        return;
+    struct ptab *tab = &x->tab[worker]; /* reused, at the size an earlier partition grew it */
+    if (!tab->nslots && ptab_alloc(tab, 4096)) {
+        x->oom = 1;
+        return;
+    }
+    memset(tab->k, 0xff, tab->nslots * sizeof(*tab->k));
+    tab->n = 0;
+    for (unsigned s = 0; s < x->slots; s++) {
+        const struct pbuf *b = &c->parts[s][part];
+        for (size_t bi = 0; bi < b->nblk; bi++) {
+            const struct pent *v = b->blk[bi], *ve = bi + 1 < b->nblk ? v + BLK : b->cur;
+            for (; v < ve; v++) {
+                if ((tab->n + 1) * 2 > tab->nslots && ptab_grow(tab, c->seed)) {
+                    x->oom = 1;
+                    return;
+                }
+                struct dm__agg *g = ptab_get(tab, v->key, mix(v->key, c->seed));
+                g->flows++;
+                g->sent += v->s;
+                g->recv += v->r;
+            }
+        }
+    }
+    for (unsigned s = 0; s < x->slots; s++) {
+        const struct dm__umap *wm = &c->wide[s];
+        for (size_t i = 0; i < wm->n; i++) {
+            uint64_t h = mix(wm->keys[i], c->seed);
+            if (h >> (64 - PBITS) != part)
+                continue;
+            if ((tab->n + 1) * 2 > tab->nslots && ptab_grow(tab, c->seed)) {
+                x->oom = 1;
+                return;
+            }
+            struct dm__agg *g = ptab_get(tab, wm->keys[i], h);
+            g->flows += wm->vals[i].flows;
+            g->sent += wm->vals[i].sent;
+            g->recv += wm->vals[i].recv;
+        }
+    }
+    size_t n = tab->n;
+    x->ngroups[part] = n;
+    size_t k = n < x->limit ? n : x->limit, nh = 0;
+    struct group *h = dm_malloc((k ? k : 1) * sizeof(*h));
+    if (!h) {
+        x->oom = 1;
+        return;
+    }
+    for (size_t i = 0; i < tab->nslots; i++) {
+        if (tab->k[i] == EMPTY)
+            continue;
+        struct group g;
+        memset(&g, 0, sizeof(g));
+        g.key = tab->k[i];
+        g.m[DM_M_FLOWS] = tab->v[i].flows;
+        g.m[DM_M_SENT] = tab->v[i].sent;
+        g.m[DM_M_RECV] = tab->v[i].recv;
+        g.m[DM_M_BYTES] = tab->v[i].sent + tab->v[i].recv;
+        g.m[DM_M_PEERS] = c->key == DM_TOP_PAIR;
+        if (nh == k && g.m[x->by] < h[0].m[x->by])
+            continue; /* worse than the worst kept, whatever the tie-break */
+        g.order = key_order(c, NULL, g.key);
+        heap_offer(h, &nh, k, &g, &x->by);
+    }
+    x->cand[part] = h;
+    x->ncand[part] = nh;
+}
+
+/* Phase 2 of the partitioned aggregation: the candidates (each partition's best `limit`
+ * groups plus the null group) into *out, the number of distinct keys into *groups. */
+static int part_collect(struct top_ctx *c, unsigned slots, size_t limit, enum dm_metric by,
+                        struct group **out, size_t *nout, uint64_t *groups)
+{
+    struct p2_ctx x;
+    memset(&x, 0, sizeof(x));
+    x.c = c;
+    x.slots = slots;
+    x.limit = limit;
+    x.by = by;
+    x.cand = dm_calloc(NPART, sizeof(*x.cand));
+    x.ncand = dm_calloc(NPART, sizeof(*x.ncand));
+    x.ngroups = dm_calloc(NPART, sizeof(*x.ngroups));
+    x.tab = dm_calloc(slots, sizeof(*x.tab));
+    int rc = 0;
+    struct group *g = NULL;
+    if (!x.cand || !x.ncand || !x.ngroups || !x.tab)
+        rc = -ENOMEM;
+    if (!rc)
+        dm_pool_for(c->t->pool, NPART, p2_task, &x);
+    if (!rc && x.oom)
+        rc = -ENOMEM;
+    struct dm__agg na = {0, 0, 0, 0};
+    for (unsigned s = 0; !rc && s < slots; s++) {
+        na.flows += c->nullagg[s].flows;
+        na.sent += c->nullagg[s].sent;
+        na.recv += c->nullagg[s].recv;
+    }
+    size_t total = na.flows != 0;
+    uint64_t ng = na.flows != 0;
+    for (unsigned p = 0; !rc && p < NPART; p++)
+        total += x.ncand[p], ng += x.ngroups[p];
+    if (!rc && !(g = dm_calloc(total ? total : 1, sizeof(*g))))
+        rc = -ENOMEM;
+    size_t k = 0;
+    for (unsigned p = 0; !rc && p < NPART; p++) {
+        if (x.ncand[p])
+            memcpy(&g[k], x.cand[p], x.ncand[p] * sizeof(*g));
+        k += x.ncand[p];
+    }
+    if (!rc && na.flows) {
+        g[k].key = NULL_KEY;
+        g[k].null = 1;
+        g[k].m[DM_M_FLOWS] = na.flows;
+        g[k].m[DM_M_SENT] = na.sent;
+        g[k].m[DM_M_RECV] = na.recv;
+        k++;
+    }
+    for (unsigned p = 0; x.cand && p < NPART; p++)
+        dm_free(x.cand[p]);
+    for (unsigned w = 0; x.tab && w < slots; w++) {
+        dm_free(x.tab[w].k);
+        dm_free(x.tab[w].v);
+    }
+    dm_free(x.cand);
+    dm_free(x.ncand);
+    dm_free(x.ngroups);
+    dm_free(x.tab);
+    if (rc) {
+        dm_free(g);
+        return rc;
+    }
+    *out = g;
+    *nout = k;
+    *groups = ng;
+    return 0;
+}
+
 int dm_top(const struct dm_table *t, const struct dm_top_req *q, struct dm_top_res *r,
            struct dm_error *err)
 {
@@ -421,18 +859,43 @@ int dm_top(const struct dm_table *t, const struct dm_top_req *q, struct dm_top_r
     int rc = 0;
     struct group *g = NULL;
     uint32_t *dict_rank = NULL;
+    /* hashed keys are aggregated by partitions, except distinct peers of every group (by
+     * peers on an extra column), which the per-thread maps below handle */
+    c.partitioned = !c.dense && (q->key == DM_TOP_PAIR || q->by != DM_M_PEERS);
+    c.seed = dm_hash_seed();
     c.keys = dm_calloc(slots, sizeof(*c.keys));
     if (c.dense)
         c.dense_agg = dm_calloc(slots, sizeof(*c.dense_agg));
-    else
+    else if (!c.partitioned)
         c.maps = dm_calloc(slots, sizeof(*c.maps));
-    if (!c.keys || (c.dense ? !c.dense_agg : !c.maps))
+    if (c.partitioned) {
+        c.parts = dm_calloc(slots, sizeof(*c.parts));
+        c.wide = dm_calloc(slots, sizeof(*c.wide));
+        c.nullagg = dm_calloc(slots, sizeof(*c.nullagg));
+        c.gs = dm_calloc(slots, sizeof(*c.gs));
+        c.gr = dm_calloc(slots, sizeof(*c.gr));
+        c.arenas = dm_calloc(slots, sizeof(*c.arenas));
+        if (!c.parts || !c.wide || !c.nullagg || !c.gs || !c.gr || !c.arenas)
+            rc = -ENOMEM;
+    }
+    size_t rbegin = 0, rend = t->nrows;
+    if (q->filter)
+        dm_filter_rows(q->filter, &rbegin, &rend);
+    size_t acap = (rend > rbegin ? rend - rbegin : 0) + (size_t)NPART * BLK;
+    if (!c.keys || (c.dense ? !c.dense_agg : !c.partitioned && !c.maps))
         rc = -ENOMEM;
     for (unsigned s = 0; !rc && s < slots; s++) {
         if (!(c.keys[s] = dm_malloc(DM_MORSEL * sizeof(uint64_t))))
             rc = -ENOMEM;
-        if (c.dense && !(c.dense_agg[s] = dm_calloc(c.domain, sizeof(struct dm__agg))))
+        if (c.dense && !(c.dense_agg[s] = dm__calloc_huge(c.domain, sizeof(struct dm__agg))))
             rc = -ENOMEM;
+        if (c.partitioned && (!(c.parts[s] = dm_calloc(NPART, sizeof(struct pbuf))) ||
+                              !(c.gs[s] = dm_malloc(DM_MORSEL * sizeof(uint64_t))) ||
+                              !(c.gr[s] = dm_malloc(DM_MORSEL * sizeof(uint64_t))) ||
+                              !(c.arenas[s].v = dm__malloc_huge(acap * sizeof(struct pent)))))
+            rc = -ENOMEM;
+        if (c.partitioned && !rc)
+            c.arenas[s].cap = acap;
     }
     if (!rc)
         rc = dm_scan(t, q->filter, top_fn, &c);
@@ -442,7 +905,12 @@ int dm_top(const struct dm_table *t, const struct dm_top_req *q, struct dm_top_r
         goto out;
     /* merge into groups */
     size_t ng = 0, capg = 0;
-    if (c.dense) {
+    if (c.partitioned) {
+        uint64_t groups;
+        if ((rc = part_collect(&c, slots, limit, q->by, &g, &ng, &groups)))
+            goto out;
+        r->groups = groups;
+    } else if (c.dense) {
         struct dm__agg *a = c.dense_agg[0];
         for (unsigned s = 1; s < slots; s++)
             for (size_t i = 0; i < c.domain; i++) {
@@ -508,7 +976,8 @@ int dm_top(const struct dm_table *t, const struct dm_top_req *q, struct dm_top_r
         g[i].m[DM_M_BYTES] = g[i].m[DM_M_SENT] + g[i].m[DM_M_RECV];
         g[i].order = g[i].null ? UINT64_MAX : key_order(&c, dict_rank, g[i].key);
     }
-    r->groups = ng;
+    if (!c.partitioned)
+        r->groups = ng;
     enum dm_metric by = q->by;
     if (by == DM_M_PEERS) {
         if ((rc = count_peers(&c, q->filter, g, ng, slots)))

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "dm_alloc.h"
 #include "dm_pool.h"
@@ -113,7 +114,7 @@ static size_t bits_words(size_t n)
 static int col_alloc(struct dm_column *c, size_t cap, int with_valid)
 {
     size_t w = c->kind == DM_CK_IP || c->kind == DM_CK_DICT ? 4 : 8;
-    c->v = dm_calloc(cap ? cap : 1, w);
+    c->v = dm__calloc_huge(cap ? cap : 1, w);
     if (!c->v)
         return -ENOMEM;
     c->width = (uint8_t)w;
@@ -395,10 +396,10 @@ static int ts_order(const struct dm_table *t, uint32_t **perm_out, size_t *n_out
     *n_out = m;
     if (sorted)
         return 0;
-    uint32_t *a = dm_malloc((m ? m : 1) * sizeof(*a));
-    uint32_t *b = dm_malloc((m ? m : 1) * sizeof(*b));
-    uint64_t *ka = dm_malloc((m ? m : 1) * sizeof(*ka));
-    uint64_t *kb = dm_malloc((m ? m : 1) * sizeof(*kb));
+    uint32_t *a = dm__malloc_huge((m ? m : 1) * sizeof(*a));
+    uint32_t *b = dm__malloc_huge((m ? m : 1) * sizeof(*b));
+    uint64_t *ka = dm__malloc_huge((m ? m : 1) * sizeof(*ka));
+    uint64_t *kb = dm__malloc_huge((m ? m : 1) * sizeof(*kb));
     size_t *cnt = dm_malloc(2048 * sizeof(*cnt));
     if (!a || !b || !ka || !kb || !cnt) {
         dm_free(a);
@@ -502,7 +503,7 @@ static void finish_col(void *p, size_t i, unsigned worker)
     }
     void *nv = c->v;
     if (perm || neww != oldw) {
-        nv = dm_malloc((n ? n : 1) * neww);
+        nv = dm__malloc_huge((n ? n : 1) * neww);
         if (!nv) {
             fc->rc = -ENOMEM;
             return;
@@ -690,6 +691,74 @@ void dm_table_free(struct dm_table *t)
     }
     dm_free(t->cols);
     dm_free(t);
+}
+
+/* ---- large buffers ---- */
+
+#define HUGE_MIN ((size_t)4 << 20)
+
+static void advise_huge(void *p, size_t n)
+{
+#ifdef MADV_HUGEPAGE
+    const uintptr_t align = (uintptr_t)2 << 20;
+    uintptr_t lo = ((uintptr_t)p + align - 1) & ~(align - 1);
+    uintptr_t hi = ((uintptr_t)p + n) & ~(align - 1);
+    if (hi > lo)
+        madvise((void *)lo, hi - lo, MADV_HUGEPAGE);
+#else
+    (void)p, (void)n;
+#endif
+}
+
+void *dm__malloc_huge(size_t n)
+{
+    void *p = dm_malloc(n);
+    if (p && n >= HUGE_MIN)
+        advise_huge(p, n);
+    return p;
+}
+
+void *dm__calloc_huge(size_t count, size_t size)
+{
+    if (size && count > SIZE_MAX / size)
+        return NULL;
+    /* a fresh large calloc is untouched mmap'ed memory: advising it before first use is
+     * enough (no memset that would fault every page in now) */
+    void *p = dm_calloc(count, size);
+    if (p && count * size >= HUGE_MIN)
+        advise_huge(p, count * size);
+    return p;
+}
+
+/* ---- batch access ---- */
+
+void dm__gather_u64(const struct dm_column *c, const uint32_t *sel, size_t n, uint64_t *out)
+{
+    switch (c->width) {
+    case 1:
+        for (size_t i = 0; i < n; i++)
+            out[i] = ((const uint8_t *)c->v)[sel[i]];
+        break;
+    case 2:
+        for (size_t i = 0; i < n; i++)
+            out[i] = ((const uint16_t *)c->v)[sel[i]];
+        break;
+    case 4:
+        for (size_t i = 0; i < n; i++)
+            out[i] = ((const uint32_t *)c->v)[sel[i]];
+        break;
+    case 8:
+        for (size_t i = 0; i < n; i++)
+            out[i] = ((const uint64_t *)c->v)[sel[i]];
+        break;
+    default:
+        memset(out, 0, n * sizeof(*out));
+        return;
+    }
+    if (c->valid)
+        for (size_t i = 0; i < n; i++)
+            if (!((c->valid[sel[i] >> 6] >> (sel[i] & 63)) & 1))
+                out[i] = 0;
 }
 
 /* ---- lookups ---- */

@@ -499,6 +499,95 @@ static void test_parallel_vs_naive(void **state)
     dm_config_release(&cfg);
 }
 
+/* Top pairs (radix-partitioned aggregation) against a naive [src][dst] matrix: every group,
+ * the group count and the ranking, with and without a filter; `wide` puts a few sent values
+ * above 2^32 (the 64-bit column and the per-thread side map for large sums). */
+static void check_pairs(int wide)
+{
+    struct dm_config cfg;
+    assert_int_equal(dm_config_init(&cfg), 0);
+    struct dm_pool *pool = dm_pool_new(3);
+    struct dm_table *t;
+    assert_int_equal(dm_table_new(&t, &cfg, pool, ~0u), 0);
+    enum { N = 60000 };
+    uint64_t seed = 7 + (uint64_t)wide;
+    char src[32], dst[32];
+    for (int i = 0; i < N; i++) {
+        uint64_t a = rnd(&seed);
+        snprintf(src, sizeof(src), "10.0.%u.%u", (unsigned)(a % 3), (unsigned)(a >> 8) % 97);
+        snprintf(dst, sizeof(dst), "198.51.%u.%u", (unsigned)(a >> 20) % 2,
+                 (unsigned)(a >> 30) % 61);
+        int64_t sent = (int64_t)((a >> 12) % 100000);
+        if (wide && a % 997 == 0)
+            sent = 5000000000LL + (int64_t)(a % 1000);
+        struct dm_flow fl = {T0 + (int64_t)(a % 86400) * 1000000, src, dst, 1, (int)(a % 7), 6,
+                             sent, (int64_t)((a >> 40) % 3000), -1, -1, NULL, NULL};
+        assert_int_equal(dm_table_append(t, &fl), 0);
+    }
+    assert_int_equal(dm_table_finish(t, NULL), 0);
+    assert_int_equal(t->cols[DM_C_SENT].width, wide ? 8 : 4);
+    size_t ni = t->ips.n;
+    for (int filtered = 0; filtered < 2; filtered++) {
+        struct dm_filter *f = NULL;
+        if (filtered)
+            assert_int_equal(dm_filter_compile(&f, t, "dport != 3", 10, NULL), 0);
+        uint64_t *fl = dm_calloc(ni * ni, 8), *se = dm_calloc(ni * ni, 8), *re = dm_calloc(ni * ni, 8);
+        uint64_t groups = 0;
+        for (size_t r = 0; r < t->nrows; r++) {
+            if (filtered && dm_col_u64(&t->cols[DM_C_DPORT], r) == 3)
+                continue;
+            size_t k = (size_t)dm_table_src(t)[r] * ni + dm_table_dst(t)[r];
+            groups += !fl[k]++;
+            se[k] += dm_col_u64(&t->cols[DM_C_SENT], r);
+            re[k] += dm_col_u64(&t->cols[DM_C_RECV], r);
+        }
+        for (int by = DM_M_FLOWS; by <= DM_M_BYTES; by++) {
+            struct dm_top_req q = {f, DM_TOP_PAIR, -1, (enum dm_metric)by, DM_TOP_MAX};
+            struct dm_top_res r;
+            assert_int_equal(dm_top(t, &q, &r, NULL), 0);
+            assert_int_equal(r.groups, groups);
+            assert_int_equal(r.n, groups);
+            for (size_t i = 0; i < r.n; i++) {
+                size_t k = (size_t)r.v[i].key[0] * ni + r.v[i].key[1];
+                assert_int_equal(r.v[i].flows, fl[k]);
+                assert_int_equal(r.v[i].sent, se[k]);
+                assert_int_equal(r.v[i].recv, re[k]);
+                assert_int_equal(r.v[i].bytes, se[k] + re[k]);
+                assert_int_equal(r.v[i].peers, 1);
+                uint64_t m[] = {r.v[i].flows, r.v[i].sent, r.v[i].recv, r.v[i].bytes};
+                if (i) {
+                    uint64_t p[] = {r.v[i - 1].flows, r.v[i - 1].sent, r.v[i - 1].recv,
+                                    r.v[i - 1].bytes};
+                    assert_true(p[by] >= m[by]);
+                }
+            }
+            /* a short list is the head of the full one */
+            struct dm_top_req q5 = {f, DM_TOP_PAIR, -1, (enum dm_metric)by, 5};
+            struct dm_top_res r5;
+            assert_int_equal(dm_top(t, &q5, &r5, NULL), 0);
+            assert_int_equal(r5.groups, groups);
+            assert_int_equal(r5.n, 5);
+            assert_memory_equal(r5.v, r.v, 5 * sizeof(*r.v));
+            dm_top_res_release(&r5);
+            dm_top_res_release(&r);
+        }
+        dm_free(fl);
+        dm_free(se);
+        dm_free(re);
+        dm_filter_free(f);
+    }
+    dm_table_free(t);
+    dm_pool_free(pool);
+    dm_config_release(&cfg);
+}
+
+static void test_top_pairs_partitioned(void **state)
+{
+    (void)state;
+    check_pairs(0);
+    check_pairs(1);
+}
+
 static void test_alloc_failures(void **state)
 {
     (void)state;
@@ -508,6 +597,14 @@ static void test_alloc_failures(void **state)
         struct dm_top_res r;
         dm_alloc_fail_at(n, 0);
         int rc = dm_top(F.t, &q, &r, NULL);
+        struct dm_top_req qp = {f, DM_TOP_PAIR, -1, DM_M_BYTES, 2};
+        struct dm_top_res rp;
+        dm_alloc_fail_at(n, 0);
+        int rcp = dm_top(F.t, &qp, &rp, NULL);
+        dm_alloc_fail_at(0, 0);
+        assert_true(rcp == 0 || rcp == -ENOMEM);
+        if (!rcp)
+            dm_top_res_release(&rp);
         struct dm_graph_res g;
         struct dm_cidr seed;
         dm_cidr_parse("10.0.0.1", 8, &seed);
@@ -555,6 +652,7 @@ int main(void)
         cmocka_unit_test(test_summary_and_rows_output),
         cmocka_unit_test(test_memory_layout),
         cmocka_unit_test(test_parallel_vs_naive),
+        cmocka_unit_test(test_top_pairs_partitioned),
         cmocka_unit_test(test_alloc_failures),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
