@@ -1,11 +1,17 @@
 // Bounded load test of `datamate serve` on loopback: N concurrent clients issue a mixed
-// sequence of API calls for S seconds; prints requests, errors, p50 / p99 latency and the
-// server's peak RSS. Usage:
-//   node bench/serve_load.mjs DATAMATE DATA [CONFIG] [--clients 8] [--seconds 30]
+// sequence of API calls for S seconds (or until R requests are done), while --slow K clients
+// hold half-sent requests open the whole time and an oversized request is sent now and then;
+// prints requests, errors, p50 / p99 latency, the server's resident memory sampled at every
+// tenth of the run and its peak. Usage:
+//   node bench/serve_load.mjs DATAMATE DATA [CONFIG] [--clients 8] [--seconds 30 | --requests R]
+//                             [--slow 16]
 // A request counts as an error when it gets a 5xx, a network error, or an unexpected status
-// (the deliberately bad filter must get 400). Exit status 1 when any error occurred.
+// (the deliberately bad filter must get 400, the oversized request 414/431). Memory is
+// "stable" when resident memory grew by less than 10% between the 20% mark and the end.
+// Exit status 1 when any error occurred or memory was not stable.
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import net from 'node:net';
 
 const args = process.argv.slice(2);
 const opt = (name, def) => {
@@ -16,7 +22,9 @@ const opt = (name, def) => {
   return Number(v);
 };
 const clients = opt('--clients', 8);
-const seconds = opt('--seconds', 30);
+const requests = opt('--requests', 0);
+const seconds = opt('--seconds', requests ? 1e9 : 30);
+const slow = opt('--slow', 16);
 const [bin, data, config] = args;
 if (!bin || !data) {
   console.error('usage: node bench/serve_load.mjs DATAMATE DATA [CONFIG] [--clients N] [--seconds S]');
@@ -50,31 +58,65 @@ const calls = [
   [`/api/graph?ips=${enc(ip)}`, 200],
   [`/api/flows?q=${enc('bad =')}`, 400],
   ['/', 200],
+  [`/api/flows?q=${'x'.repeat(70000)}`, [414, 431]],
 ];
+const rssKiB = (field) => Number(readFileSync(`/proc/${srv.pid}/status`, 'utf8').match(new RegExp(`${field}:\\s+(\\d+)`))[1]);
+
+const t0 = Date.now();
+// slow clients: connect, send half a request line, never finish
+const port = new URL(base).port;
+const slowSocks = await Promise.all(Array.from({ length: slow }, () => new Promise((res) => {
+  const sk = net.connect(port, '127.0.0.1', () => { sk.write('GET /api/meta HTTP/1.1\r\nHost: 127.0.0.1'); res(sk); });
+  sk.on('error', () => {});
+  sk.on('close', () => { sk.closedAfter = (Date.now() - t0) / 1000; });
+})));
 let errors = 0;
 let next = 0;
 const lat = [];
-const end = Date.now() + seconds * 1000;
+const samples = [];
+const end = t0 + seconds * 1000;
+const more = () => (requests ? next < requests : Date.now() < end);
+let mark = 1;
 async function worker() {
-  while (Date.now() < end) {
+  while (more()) {
     const [p, want] = calls[next++ % calls.length];
     const t = performance.now();
     try {
       const r = await fetch(base + p);
       await r.arrayBuffer();
-      if (r.status !== want) errors++;
+      if (Array.isArray(want) ? !want.includes(r.status) : r.status !== want) errors++;
     } catch {
       errors++;
     }
     lat.push(performance.now() - t);
+    const frac = requests ? lat.length / requests : (Date.now() - t0) / (seconds * 1000);
+    if (frac >= mark / 10 && mark <= 10) {
+      samples[mark] = rssKiB('VmRSS');
+      mark++;
+    }
   }
 }
 await Promise.all(Array.from({ length: clients }, worker));
-const rss = readFileSync(`/proc/${srv.pid}/status`, 'utf8').match(/VmHWM:\s+(\d+)/)[1];
+const elapsed = (Date.now() - t0) / 1000;
+samples[10] ??= rssKiB('VmRSS');
+samples[2] ??= samples[10];
+const rss = rssKiB('VmHWM');
+// the slow clients are never answered; the server drops them after its idle timeout
+const slowOpen = slowSocks.filter((sk) => !sk.destroyed).length;
+const closedAt = slowSocks.filter((sk) => sk.closedAfter !== undefined).map((sk) => sk.closedAfter);
+const slowNote = closedAt.length
+  ? `${slowOpen} still open, ${closedAt.length} dropped by the server after ${Math.min(...closedAt).toFixed(0)}-${Math.max(...closedAt).toFixed(0)} s idle`
+  : `${slowOpen} still open`;
+for (const sk of slowSocks) sk.destroy();
 srv.kill('SIGTERM');
 lat.sort((a, b) => a - b);
 const q = (f) => lat[Math.min(lat.length - 1, Math.floor(lat.length * f))].toFixed(1);
-console.log(`serve load: ${meta.rows} flows, ${clients} clients, ${seconds} s: ${lat.length} requests ` +
-  `(${(lat.length / seconds).toFixed(0)}/s), ${errors} errors, p50 ${q(0.5)} ms, p99 ${q(0.99)} ms, ` +
-  `server peak RSS ${(rss / 1024).toFixed(0)} MiB`);
-process.exit(errors ? 1 : 0);
+const growth = (samples[10] - samples[2]) / samples[2];
+const stable = growth < 0.1;
+const mib = (k) => (k / 1024).toFixed(1);
+console.log(`serve load: ${meta.rows} flows, ${clients} clients + ${slow} slow (${slowNote}), ` +
+  `${elapsed.toFixed(0)} s: ${lat.length} requests (${(lat.length / elapsed).toFixed(0)}/s), ${errors} errors, ` +
+  `p50 ${q(0.5)} ms, p99 ${q(0.99)} ms`);
+console.log(`server RSS MiB at each tenth: ${samples.slice(1).map(mib).join(' ')}; peak ${mib(rss)}; ` +
+  `growth from 20% to end ${(growth * 100).toFixed(1)}% (${stable ? 'stable' : 'NOT stable'})`);
+process.exit(errors || !stable ? 1 : 0);

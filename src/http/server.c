@@ -102,8 +102,13 @@ static enum MHD_Result send_error_at(struct MHD_Connection *c, unsigned status, 
     if (api) {
         struct dm_buf b;
         dm_buf_init(&b, 4096);
-        if (dm__http_error_json(&b, msg, offset))
-            return MHD_NO;
+        if (dm__http_error_json(&b, msg, offset)) {
+            /* no memory for the message: still answer, with a constant body */
+            static const char oom[] = "{\"error\": \"out of memory\"}\n";
+            dm_buf_release(&b);
+            return send_buf(c, 503, "application/json; charset=utf-8", oom, sizeof(oom) - 1,
+                            NULL);
+        }
         enum MHD_Result ok =
             send_buf(c, status, "application/json; charset=utf-8", b.data, b.len, NULL);
         dm_buf_release(&b);
@@ -257,21 +262,19 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *
     (void)upload_data;
     struct dm_http_server *srv = cls;
     struct conn *st = *con_cls;
+    int api = !strncmp(url, "/api/", 5);
     if (!st)
-        return send_error(c, 503, 0, "out of memory");
+        return send_error(c, 503, api, "out of memory");
     int is_get = !strcmp(method, "GET") || !strcmp(method, "HEAD");
     if (*upload_data_size) {
         *upload_data_size = 0; /* a GET with a body: ignore the body */
         return MHD_YES;
     }
-    int api = !strncmp(url, "/api/", 5);
     if (!is_get) {
-        struct dm_buf b;
-        dm_buf_init(&b, 4096);
-        dm__http_error_json(&b, "method not allowed (only GET)", -1);
-        struct MHD_Response *r =
-            MHD_create_response_from_buffer(b.len, b.data, MHD_RESPMEM_MUST_COPY);
-        dm_buf_release(&b);
+        /* constant body: a refusal needs no allocation of ours */
+        static const char msg[] = "{\"error\": \"method not allowed (only GET)\"}\n";
+        struct MHD_Response *r = MHD_create_response_from_buffer(
+            sizeof(msg) - 1, (void *)(uintptr_t)msg, MHD_RESPMEM_PERSISTENT);
         if (!r)
             return MHD_NO;
         security_headers(r);
@@ -281,8 +284,10 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *
         MHD_destroy_response(r);
         return ok;
     }
-    if (st->too_long || !st->uri)
+    if (st->too_long)
         return send_error(c, 414, api, "request URI too long");
+    if (!st->uri)
+        return send_error(c, 503, api, "out of memory");
     if (!dm_http_host_allowed(MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Host"),
                               srv->loopback, srv->port))
         return send_error(c, 403, api,

@@ -714,7 +714,11 @@ int dm_hunt_run(const struct dm_hunt_flows *f, const struct dm_hunt_config *c,
     size_t n = f->sel ? f->nsel : f->n;
     double *vals = NULL;
     x.parts = dm_calloc(x.nparts, sizeof(*x.parts));
-    if (!x.parts || (rc = prepare(&x)))
+    if (!x.parts) {
+        rc = -ENOMEM;
+        goto oom;
+    }
+    if ((rc = prepare(&x)))
         goto oom;
     if (n) {
         x.data_start = f->ts[f->sel ? f->sel[0] : 0];

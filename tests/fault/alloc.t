@@ -1,10 +1,10 @@
 #!/bin/sh
 # Fault injection: for every N from 1 to the number of allocations a small run makes
 # (DM_ALLOC_COUNT=1 reports it), DM_ALLOC_FAIL=N makes the Nth fail. Each run of `convert`,
-# `query` and `inspect` must either succeed with the same result as the undisturbed run, or
-# exit 1 with a one-line "datamate ..." error: no crash, no sanitizer or leak report (the
-# sanitizer runtimes exit with other codes), and for convert nothing under the output name
-# and no temporary file left beside it.
+# `query` (the load path, top-N, filtered rows), `inspect` and `hunt` must either succeed
+# with the same result as the undisturbed run, or exit 1 with a one-line "datamate ..." error:
+# no crash, no sanitizer or leak report (the sanitizer runtimes exit with other codes), and
+# for convert nothing under the output name and no temporary file left beside it.
 # DM_FAULT_STEP=k tries every k-th N only. make test uses 11 by default to stay short on a
 # loaded machine; DM_FAULT_STEP=1 is the exhaustive sweep.
 set -u
@@ -92,5 +92,6 @@ P=$W/flows.parquet
 sweep "query top" "" "$BIN" query -q -t 1 "$P" --top src --by sent --limit 5 --format json
 sweep "query rows" "" "$BIN" query -q -t 1 "$P" -w 'dport = 443 or proto = udp' --format json
 sweep "inspect" "" "$BIN" inspect "$P"
+sweep "hunt" "" "$BIN" hunt -t 1 "$P" --format json
 echo "1..$n"
 exit $fails

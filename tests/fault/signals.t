@@ -75,5 +75,39 @@ for sig in INT TERM; do
         [ -s "$W/sig.parquet" ] && ok "SIG$sig: re-run succeeds" || bad "SIG$sig: re-run"
     rm -f "$W/sig.parquet"
 done
+
+# signals at random points: the time of an undisturbed run of the 12 MB file, then 8 runs
+# signalled after a random fraction of it (start-up, reading, encoding, writing, renaming).
+# Each either finished first (exit 0, the whole file) or stopped cleanly.
+t0=$(date +%s%N)
+(cd "$W" && "$BIN" convert -q --threads 2 big.jsonl -o whole.parquet) 2> "$W/err"
+t1=$(date +%s%N)
+ms=$(( (t1 - t0) / 1000000 + 1 ))
+seed=${DM_FAULT_SEED:-$$}
+i=0
+for frac in $(awk -v s="$seed" 'BEGIN { srand(s); for (i = 0; i < 8; i++) printf "%.3f ", rand() * 1.1 }'); do
+    i=$((i + 1))
+    sig=INT; [ $((i % 2)) -eq 0 ] && sig=TERM
+    delay=$(awk -v f="$frac" -v ms="$ms" 'BEGIN { printf "%.3f", f * ms / 1000 }')
+    rm -f "$W/rnd.parquet"
+    (cd "$W" && exec "$BIN" convert -q --threads 2 big.jsonl -o rnd.parquet) 2> "$W/err" &
+    pid=$!
+    sleep "$delay"
+    kill -"$sig" $pid 2>/dev/null
+    wait $pid
+    rc=$?
+    name="SIG$sig after ${delay}s of a ${ms} ms run (seed $seed)"
+    if [ $rc -eq 0 ]; then
+        if grep -qE 'Sanitizer|runtime error' "$W/err"; then bad "$name: sanitizer report"
+        elif ls "$W" | grep -q '\.tmp-'; then bad "$name: temporary file left"
+        elif [ "$("$BIN" query -q "$W/rnd.parquet" --summary --format json 2>/dev/null |
+                  sed -n 's/.*"rows": *\([0-9]*\).*/\1/p')" = 60000 ]; then
+            ok "$name: finished first, complete output"
+        else bad "$name: exit 0 but the output is not the complete file"
+        fi
+    else
+        clean "$name" $rc rnd.parquet
+    fi
+done
 echo "1..$n"
 exit $fails
