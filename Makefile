@@ -46,7 +46,7 @@ endif
 DEPS_STAMP := $(BUILD)/.deps-ok
 FLAGS_STAMP := $(BUILD)/.flags
 
-.PHONY: all deps test unit demo bench fuzz clean release
+.PHONY: all deps test unit demo bench fuzz clean release install uninstall
 all: $(BUILD)/datamate
 
 deps: $(DEPS_STAMP)
@@ -95,6 +95,15 @@ bench: $(BUILD)/datamate
 
 release:
 	$(MAKE) BUILD=build-release OPT=-O2 WERROR=1
+
+# make install [PREFIX=/usr/local] [DESTDIR=]: the one binary, nothing else is needed at run time
+PREFIX ?= /usr/local
+install: $(BUILD)/datamate
+	install -d $(DESTDIR)$(PREFIX)/bin
+	install -m 755 $(BUILD)/datamate $(DESTDIR)$(PREFIX)/bin/datamate
+
+uninstall:
+	rm -f $(DESTDIR)$(PREFIX)/bin/datamate
 
 clean:
 	rm -rf $(BUILD) build-release build-fuzz

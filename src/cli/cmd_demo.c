@@ -9,9 +9,23 @@
 #include <sys/stat.h>
 
 #include "dm_cli.h"
+#include "dm_pq_reader.h"
 #include "banned.h"
 
 #define DEMO_ARGS_MAX 24
+
+/* Rows in the demo's Parquet file, or -1 when it cannot be read (then it is made again). */
+static long long parquet_rows(const char *path)
+{
+    struct dm_pq_reader *r;
+    struct dm_error err;
+    dm_error_clear(&err);
+    if (dm_pq_reader_open(&r, path, &err))
+        return -1;
+    long long n = (long long)dm_pq_reader_meta(r)->num_rows;
+    dm_pq_reader_free(r);
+    return n;
+}
 
 static void usage(FILE *f)
 {
@@ -96,7 +110,13 @@ int cmd_demo(int argc, char **argv)
          s_hunt[] = "hunt", s_limit[] = "--limit", s_10[] = "10", s_serve[] = "serve",
          s_listen[] = "--listen", s_noopen[] = "--no-open";
     int rc;
-    if (regen || !file_exists(parquet) || !file_exists(config)) {
+    long long have = file_exists(parquet) ? parquet_rows(parquet) : -1;
+    if (!regen && have >= 0 && file_exists(config) && (unsigned long long)have != nrows) {
+        fprintf(stderr, "demo: %s has %lld rows, not %llu: making the data again\n", parquet,
+                have, nrows);
+        regen = 1;
+    }
+    if (regen || have < 0 || !file_exists(config)) {
         char *gen_argv[] = {s_gen,   s_o,     jsonl,   s_rows,   (char *)rows, s_seed, s_1,
                             s_truth, truth,   s_config, config,  NULL};
         if ((rc = demo_run(cmd_gen, gen_argv)))

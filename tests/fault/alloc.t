@@ -92,6 +92,6 @@ P=$W/flows.parquet
 sweep "query top" "" "$BIN" query -q -t 1 "$P" --top src --by sent --limit 5 --format json
 sweep "query rows" "" "$BIN" query -q -t 1 "$P" -w 'dport = 443 or proto = udp' --format json
 sweep "inspect" "" "$BIN" inspect "$P"
-sweep "hunt" "" "$BIN" hunt -t 1 "$P" --format json
+sweep "hunt" "" "$BIN" hunt --threads 1 "$P" --format json
 echo "1..$n"
 exit $fails
