@@ -59,8 +59,32 @@ static void trim(const char **p, size_t *n)
         (*n)--;
 }
 
+/* The common shapes "443" and "443.0" (at most 18 digits: no overflow); 1 when handled. */
+static inline int fast_uint(const char *p, size_t n, int64_t *out)
+{
+    if (n == 0 || n > 18)
+        return 0;
+    uint64_t v = 0;
+    size_t i = 0;
+    for (; i < n && is_digit(p[i]); i++)
+        v = v * 10 + (uint64_t)(p[i] - '0');
+    if (i == 0)
+        return 0;
+    if (i < n) {
+        if (p[i] != '.' || i + 1 == n)
+            return 0;
+        for (size_t j = i + 1; j < n; j++)
+            if (p[j] != '0')
+                return 0;
+    }
+    *out = (int64_t)v;
+    return 1;
+}
+
 int dm__parse_int(const char *p, size_t n, int64_t *out)
 {
+    if (fast_uint(p, n, out))
+        return 0;
     trim(&p, &n);
     const char *end = p + n;
     int neg = 0;
@@ -209,6 +233,10 @@ int dm__parse_proto(const char *p, size_t n, int64_t *out)
     char low[16];
     for (size_t i = 0; i < n; i++)
         low[i] = (char)((p[i] >= 'A' && p[i] <= 'Z') ? p[i] + 32 : p[i]);
+    if (n == 3 && (!memcmp(low, "tcp", 3) || !memcmp(low, "udp", 3))) {
+        *out = low[0] == 't' ? 6 : 17;
+        return 0;
+    }
     for (size_t i = 0; i < sizeof(protos) / sizeof(protos[0]); i++)
         if (strlen(protos[i].name) == n && memcmp(protos[i].name, low, n) == 0) {
             *out = protos[i].num;
@@ -332,12 +360,24 @@ static int parse_ts(struct dm__coerce *c, const char *p, size_t n, int64_t fixed
     /* Numeric: epoch. A date starts with 4 digits then '-' or '/'. */
     if (!(n >= 10 && is_digit(p[0]) && (p[4] == '-' || p[4] == '/')))
         return parse_epoch(p, n, us);
-    int y, mo, d, h = 0, mi = 0, s = 0;
-    char dsep = p[4];
-    if (num(p, 4, &y) || p[7] != dsep || num(p + 5, 2, &mo) || num(p + 8, 2, &d))
-        return DM_REJ_BAD_TS;
-    if (y < 1 || mo < 1 || mo > 12 || d < 1 || d > days_in_month(y, mo))
-        return DM_REJ_BAD_TS;
+    int h = 0, mi = 0, s = 0;
+    int64_t days;
+    if (c && c->ts_date_ok && memcmp(p, c->ts_date, 10) == 0) {
+        days = c->ts_days; /* same date as the previous record: validated then */
+    } else {
+        int y, mo, d;
+        char dsep = p[4];
+        if (num(p, 4, &y) || p[7] != dsep || num(p + 5, 2, &mo) || num(p + 8, 2, &d))
+            return DM_REJ_BAD_TS;
+        if (y < 1 || mo < 1 || mo > 12 || d < 1 || d > days_in_month(y, mo))
+            return DM_REJ_BAD_TS;
+        days = days_from_civil(y, mo, d);
+        if (c) {
+            memcpy(c->ts_date, p, 10);
+            c->ts_days = days;
+            c->ts_date_ok = 1;
+        }
+    }
     size_t i = 10;
     int64_t frac_us = 0;
     if (i < n && (p[i] == 'T' || p[i] == 't' || p[i] == ' ')) {
@@ -395,7 +435,7 @@ static int parse_ts(struct dm__coerce *c, const char *p, size_t n, int64_t fixed
             return DM_REJ_BAD_TS;
         }
     }
-    int64_t secs = days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + s;
+    int64_t secs = days * 86400 + h * 3600 + mi * 60 + s;
     if (!has_zone)
         off = c && c->tz_local ? local_offset(c, secs) : fixed_off;
     *us = (secs - off) * 1000000 + frac_us;
@@ -513,6 +553,29 @@ static int alt_present(const struct dm__alt *a, const struct dm__val *vals)
     return present(&vals[a->a]) && present(&vals[a->b]);
 }
 
+/* 1 when p[0..n) is a dotted-quad IPv4 address in canonical form (what dm_ip_format would
+ * print: four parts 0..255 without leading zeros), so it can be stored as it is. */
+static inline int v4_canonical(const char *p, size_t n)
+{
+    if (n < 7 || n > 15)
+        return 0;
+    const char *end = p + n;
+    for (int part = 0; part < 4; part++) {
+        if (part) {
+            if (p >= end || *p != '.')
+                return 0;
+            p++;
+        }
+        const char *s = p;
+        unsigned x = 0;
+        while (p < end && p - s < 3 && is_digit(*p))
+            x = x * 10 + (unsigned)(*p++ - '0');
+        if (p == s || x > 255 || (p - s > 1 && *s == '0'))
+            return 0;
+    }
+    return p == end;
+}
+
 static int set_text(struct dm_batch *b, size_t col, const char *t, size_t n)
 {
     int rc = dm_batch_set_str(b, col, t, n);
@@ -550,6 +613,8 @@ static int coerce_col(struct dm__coerce *c, const struct dm__col *col, size_t ci
     case DM_C_DST_IP: {
         struct dm_ip ip;
         char txt[DM_IP_STRLEN];
+        if ((v->kind == DM_V_STR || v->kind == DM_V_RAW) && !v->esc && v4_canonical(v->p, v->n))
+            return set_text(b, ci, v->p, v->n); /* already in canonical form */
         t = val_text(c, v, &n);
         const char *tp = t;
         while (n && (*tp == ' ' || *tp == '\t'))

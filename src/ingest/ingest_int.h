@@ -6,6 +6,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "dm_batch.h"
 #include "dm_buf.h"
@@ -64,7 +65,7 @@ struct dm__filter {
     char *values[DM_MAP_MAX_FILTER_VALUES];
 };
 
-/* Wanted JSON paths: open addressing on FNV-1a of the dotted path. */
+/* Wanted JSON paths: open addressing on dm__key_hash of the dotted path. */
 #define DM_KEYSET_SLOTS 256
 struct dm__key {
     uint64_t h;
@@ -117,14 +118,35 @@ const char *dm__json_skip(const char *p, const char *end, int *rej);
 size_t dm__json_unescape(const char *p, size_t n, char *out);
 /* 1 when p[0..n) is valid UTF-8 (no overlongs, no surrogates, <= U+10FFFF). */
 int dm__utf8_valid(const char *p, size_t n);
-/* FNV-1a 64 step. */
-static inline uint64_t dm__fnv(uint64_t h, const char *p, size_t n)
+/* Hash of a key path (the whole dotted text): a few word loads and multiplies, whatever
+ * the length, so that looking up each key of each record stays cheap. */
+static inline uint64_t dm__key_hash(const char *p, size_t n)
 {
-    for (size_t i = 0; i < n; i++)
-        h = (h ^ (uint8_t)p[i]) * 0x100000001b3ull;
-    return h;
+    uint64_t h = 0x9e3779b97f4a7c15ull ^ (uint64_t)n;
+    while (n > 8) {
+        uint64_t w;
+        memcpy(&w, p, 8);
+        h = (h ^ w) * 0xff51afd7ed558ccdull;
+        h ^= h >> 29;
+        p += 8;
+        n -= 8;
+    }
+    uint64_t w;
+    if (n >= 4) {
+        uint32_t lo, hi;
+        memcpy(&lo, p, 4);
+        memcpy(&hi, p + n - 4, 4);
+        w = (uint64_t)lo | (uint64_t)hi << 32;
+    } else {
+        w = n ? (uint64_t)(uint8_t)p[0] | (uint64_t)(uint8_t)p[n / 2] << 8 |
+                    (uint64_t)(uint8_t)p[n - 1] << 16
+              : 0;
+    }
+    h = (h ^ w) * 0xc4ceb9fe1a85ec53ull;
+    return h ^ (h >> 32);
 }
-#define DM_FNV_INIT 0xcbf29ce484222325ull
+/* Longest source field name (mapping.c enforces it), so a dotted path fits a stack buffer. */
+#define DM_MAP_MAX_NAME 200
 
 /* Collects the dotted key paths of the first JSON object in p[0..n) (objects descended,
  * arrays skipped) into out as "\n"-separated text. Returns 0 or DM_REJ_JSON. */
@@ -175,6 +197,9 @@ struct dm__coerce {
     int tz_local;
     int64_t tz_fixed_s;
     int64_t tz_cache_hour, tz_cache_off; /* local-zone offset cache */
+    char ts_date[10];                    /* last "YYYY-MM-DD" parsed, and its day number */
+    int ts_date_ok;
+    int64_t ts_days;
     char *scratch;                       /* unescape space, >= max record length */
     size_t scratch_cap;
     char detail[160]; /* detail of the last reject */

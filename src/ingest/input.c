@@ -208,6 +208,26 @@ void dm__reader_close(struct dm__reader *r)
     r->fd = -1;
 }
 
+/* One read(2) of up to cap bytes into dst; the count (0 at the end of input), -EINTR or -EIO. */
+static long read_some(struct dm__reader *r, char *dst, size_t cap, struct dm_error *err)
+{
+    /* Wait at most 250 ms so that a cancel request (a signal that arrived just before a
+     * blocking read) is noticed by the caller: a timeout reports -EINTR too. */
+    struct pollfd pfd = {r->fd, POLLIN, 0};
+    int pr = poll(&pfd, 1, 250);
+    if (pr == 0 || (pr < 0 && errno == EINTR))
+        return -EINTR;
+    ssize_t k = read(r->fd, dst, cap > ((size_t)1 << 30) ? ((size_t)1 << 30) : cap);
+    if (k < 0 && errno == EINTR)
+        return -EINTR; /* the caller checks for cancellation, then reads again */
+    if (k < 0)
+        return dm_error_set(err, -EIO, "read error: %s", strerror(errno));
+    if (k == 0)
+        r->raw_eof = 1;
+    r->bytes_in += (uint64_t)k;
+    return (long)k;
+}
+
 static int fill_raw(struct dm__reader *r, struct dm_error *err)
 {
     if (r->rpos < r->rlen)
@@ -215,24 +235,11 @@ static int fill_raw(struct dm__reader *r, struct dm_error *err)
     r->rpos = r->rlen = 0;
     if (r->raw_eof)
         return 0;
-    for (;;) {
-        /* Wait at most 250 ms so that a cancel request (a signal that arrived just before
-         * a blocking read) is noticed by the caller: a timeout reports -EINTR too. */
-        struct pollfd pfd = {r->fd, POLLIN, 0};
-        int pr = poll(&pfd, 1, 250);
-        if (pr == 0 || (pr < 0 && errno == EINTR))
-            return -EINTR;
-        ssize_t k = read(r->fd, r->raw, RAW_BUF);
-        if (k < 0 && errno == EINTR)
-            return -EINTR; /* the caller checks for cancellation, then reads again */
-        if (k < 0)
-            return dm_error_set(err, -EIO, "read error: %s", strerror(errno));
-        if (k == 0)
-            r->raw_eof = 1;
-        r->rlen = (size_t)k;
-        r->bytes_in += (uint64_t)k;
-        return 0;
-    }
+    long k = read_some(r, r->raw, RAW_BUF, err);
+    if (k < 0)
+        return (int)k;
+    r->rlen = (size_t)k;
+    return 0;
 }
 
 static void *zalloc(void *opaque, unsigned items, unsigned size)
@@ -283,6 +290,12 @@ long dm__reader_read(struct dm__reader *r, char *buf, size_t cap, struct dm_erro
     if (!r->started && (rc = setup(r, err)))
         return rc;
     if (r->kind == 0) {
+        /* Plain input: large reads go straight into the caller's buffer (no copy). */
+        if (r->rpos == r->rlen && cap >= RAW_BUF) {
+            if (r->raw_eof)
+                return 0;
+            return read_some(r, buf, cap, err);
+        }
         if ((rc = fill_raw(r, err)))
             return rc;
         size_t k = r->rlen - r->rpos < cap ? r->rlen - r->rpos : cap;

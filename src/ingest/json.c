@@ -77,16 +77,30 @@ static inline uint64_t special_bytes(uint64_t w)
     return (zq | zb | lt | w) & SWAR_HIGH;
 }
 
+/* Index of the first (lowest-addressed) byte whose high bit is set in a special_bytes mask. */
+static inline unsigned first_byte(uint64_t m)
+{
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+    return (unsigned)__builtin_clzll(m) >> 3;
+#else
+    return (unsigned)__builtin_ctzll(m) >> 3;
+#endif
+}
+
 /* Scans a string body starting after the opening quote. Returns the position of the
  * closing quote, or NULL with *rej set. *esc is set when the body has escapes. */
-static const char *scan_string(const char *p, const char *end, int *esc, int *rej)
+static inline const char *scan_string(const char *p, const char *end, int *esc, int *rej)
 {
     for (;;) {
         while (end - p >= 8) {
             uint64_t w;
             memcpy(&w, p, 8);
-            if (special_bytes(w))
+            uint64_t sp = special_bytes(w);
+            if (sp) {
+                /* The lowest flagged byte is a real one (borrows only run upwards). */
+                p += first_byte(sp);
                 break;
+            }
             p += 8;
         }
         if (p >= end) {
@@ -265,27 +279,54 @@ key:
     goto value;
 }
 
-static const struct dm__key *key_find(const struct dm__keyset *ks, uint64_t h, const char *pre,
-                                      size_t plen, const char *k, size_t klen)
+static inline int bytes_eq(const char *a, const char *b, size_t n)
 {
-    size_t len = plen ? plen + 1 + klen : klen;
-    if (len > ks->maxlen)
-        return NULL;
+    while (n >= 8) {
+        uint64_t x, y;
+        memcpy(&x, a, 8);
+        memcpy(&y, b, 8);
+        if (x != y)
+            return 0;
+        a += 8, b += 8, n -= 8;
+    }
+    while (n--)
+        if (*a++ != *b++)
+            return 0;
+    return 1;
+}
+
+/* The wanted-path entry for the dotted path k[0..len), or NULL. */
+static inline const struct dm__key *key_find(const struct dm__keyset *ks, const char *k,
+                                             size_t len)
+{
+    uint64_t h = dm__key_hash(k, len);
     for (size_t i = h & (DM_KEYSET_SLOTS - 1);; i = (i + 1) & (DM_KEYSET_SLOTS - 1)) {
         const struct dm__key *e = &ks->k[i];
         if (!e->path)
             return NULL;
-        if (e->h != h || e->len != len)
-            continue;
-        if (plen) {
-            if (memcmp(e->path, pre, plen) || e->path[plen] != '.' ||
-                memcmp(e->path + plen + 1, k, klen))
-                continue;
-        } else if (memcmp(e->path, k, klen)) {
-            continue;
-        }
-        return e;
+        if (e->h == h && e->len == len && bytes_eq(e->path, k, len))
+            return e;
     }
+}
+
+/* Skips one value at p (not whitespace): scalars inline, containers by dm__json_skip. */
+static inline const char *skip_value(const char *p, const char *end, int *rej)
+{
+    int esc = 0;
+    switch (*p) {
+    case '"':
+        p = scan_string(p + 1, end, &esc, rej);
+        return p ? p + 1 : NULL;
+    case '{':
+    case '[': return dm__json_skip(p, end, rej);
+    case 't': p = scan_literal(p, end, "true", 4); break;
+    case 'f': p = scan_literal(p, end, "false", 5); break;
+    case 'n': p = scan_literal(p, end, "null", 4); break;
+    default: p = scan_number(p, end); break;
+    }
+    if (!p)
+        *rej = DM_REJ_JSON;
+    return p;
 }
 
 struct xstate {
@@ -298,10 +339,11 @@ struct xstate {
 
 /* Walks the object whose '{' is at p; path is its dotted prefix (plen 0 at the top). */
 static const char *walk_object(struct xstate *x, const char *p, const char *path, size_t plen,
-                               uint64_t ph, int depth)
+                               int depth)
 {
     const char *end = x->end;
     char kbuf[256];
+    char full[DM_MAP_MAX_NAME + 1];
     p = skip_ws(p + 1, end);
     if (p < end && *p == '}')
         return p + 1;
@@ -332,15 +374,22 @@ static const char *walk_object(struct xstate *x, const char *p, const char *path
         if (p >= end)
             goto bad;
         const struct dm__key *e = NULL;
-        uint64_t h = 0;
-        if (klen != (size_t)-1) {
-            h = plen ? dm__fnv(dm__fnv(ph, ".", 1), k, klen) : dm__fnv(DM_FNV_INIT, k, klen);
-            e = key_find(x->ks, h, path, plen, k, klen);
+        size_t flen = plen ? plen + 1 + klen : klen;
+        if (klen != (size_t)-1 && flen <= x->ks->maxlen) {
+            if (plen) {
+                /* Nested: look up the whole dotted path (maxlen <= DM_MAP_MAX_NAME). */
+                memcpy(full, path, plen);
+                full[plen] = '.';
+                memcpy(full + plen + 1, k, klen);
+                e = key_find(x->ks, full, flen);
+            } else {
+                e = key_find(x->ks, k, klen);
+            }
         }
         const char *vs = p;
         if (e && e->prefix && *p == '{' && depth < 16) {
             /* Descend: the path of this object is e->path. */
-            p = walk_object(x, p, e->path, e->len, h, depth + 1);
+            p = walk_object(x, p, e->path, e->len, depth + 1);
             if (!p)
                 return NULL;
             if (e->field >= 0) {
@@ -395,7 +444,7 @@ static const char *walk_object(struct xstate *x, const char *p, const char *path
                 return NULL;
             }
         } else {
-            p = dm__json_skip(p, end, &x->rej);
+            p = skip_value(p, end, &x->rej);
             if (!p) {
                 x->errp = vs;
                 return NULL;
@@ -427,7 +476,7 @@ int dm__json_extract(const char *p, size_t n, const struct dm__keyset *ks, struc
         *errpos = (size_t)(q - p);
         return DM_REJ_JSON;
     }
-    q = walk_object(&x, q, "", 0, DM_FNV_INIT, 0);
+    q = walk_object(&x, q, "", 0, 0);
     if (!q) {
         *errpos = (size_t)(x.errp - p);
         return x.rej ? x.rej : DM_REJ_JSON;

@@ -90,7 +90,7 @@ static int field_add(struct dm_ingest_map *m, const char *name, size_t n, struct
         name++, n--;
     while (n && name[n - 1] == ' ')
         n--;
-    if (n == 0 || n > 200)
+    if (n == 0 || n > DM_MAP_MAX_NAME)
         return dm_error_set(err, DM_EPARSE, "empty or overlong field name");
     int i = dm__map_field(m, name, n);
     if (i >= 0)
@@ -317,7 +317,7 @@ int dm__map_finish(struct dm_ingest_map *m, struct dm_error *err)
         for (size_t k = 1; k <= len; k++) {
             if (k < len && path[k] != '.')
                 continue;
-            uint64_t h = dm__fnv(DM_FNV_INIT, path, k);
+            uint64_t h = dm__key_hash(path, k);
             size_t i = h & (DM_KEYSET_SLOTS - 1);
             struct dm__key *e;
             for (;; i = (i + 1) & (DM_KEYSET_SLOTS - 1)) {

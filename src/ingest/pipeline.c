@@ -1,11 +1,20 @@
 /* The convert pipeline.
  *
- * The calling thread reads each input (decompressing .gz / .zst), cuts it into chunks that
- * end on a record boundary, and queues each chunk as a pool job. Workers parse their chunk
- * into their own batch and reject list. The calling thread consumes finished chunks strictly
- * in submission order — so rows keep input order within a file — appending rejects to the
- * stats and the --rejects file and handing batches to the Parquet writer(s). At most
- * 2 * threads + 1 chunks exist at once, which bounds memory whatever the input size.
+ * The calling thread only reads each input (decompressing .gz / .zst), cuts it into chunks
+ * that end on a record boundary, and queues each chunk as a pool job. Workers parse their
+ * chunk into their own batch and reject list, then the chunks are consumed strictly in
+ * submission order — so rows keep input order within a file — by whichever worker finished
+ * the next chunk in line (one consumer at a time, see try_consume): rejects go to the stats
+ * and the --rejects file, batches to the Parquet writer(s), whose row-group encoding runs on
+ * the pool too. So reading, parsing and writing overlap and no single thread is the
+ * bottleneck. The calling thread reuses a chunk once it has been consumed; at most
+ * 2 * threads + 2 chunks exist at once, which bounds memory whatever the input size.
+ *
+ * Line numbers: workers count lines relative to their chunk; the consumer, which sees the
+ * chunks of a file in order, turns them into file line numbers.
+ *
+ * A line longer than the chunk buffer is not parsed: its bytes travel in "long" chunks
+ * (first, middle, last piece) that the consumer streams verbatim into the --rejects file.
  *
  * Output goes to temporary names (the writer's "<path>.tmp-*" files; for --partition day a
  * "<OUT>.tmp-<pid>" directory) renamed into place only after everything succeeded. */
@@ -28,7 +37,7 @@
 #define MAX_CELLS 512
 #define PAD 64
 #define MAX_OPEN_PARTS 8
-#define PART_ROW_GROUP (128 * 1024)
+#define ROW_GROUP_ROWS (128 * 1024)
 
 struct fileinfo {
     const char *path;
@@ -45,12 +54,17 @@ struct fileinfo {
 };
 
 struct rej {
-    uint64_t line;
+    uint64_t line; /* relative to the chunk until consumed */
     uint32_t off, len;
     uint16_t reason;
     uint32_t det_off;
     uint16_t det_len;
 };
+
+/* Chunk states (under conv.mu). */
+enum { CH_FREE = 0, CH_QUEUED, CH_PARSED, CH_CONSUMED };
+/* Pieces of a line longer than the buffer (LONG_FIRST carries the reject). */
+enum { PIECE_NONE = 0, PIECE_FIRST, PIECE_MID, PIECE_LAST };
 
 struct chunk {
     struct dm_pool_job job;
@@ -58,8 +72,14 @@ struct chunk {
     struct fileinfo *fi;
     char *buf;
     size_t len, cap;
-    uint64_t line0;
-    int first; /* first chunk of its file (JSON array: before '[') */
+    uint64_t line0;    /* file_first: line number of the first byte */
+    uint64_t pre_lines; /* lines removed from the front (a Zeek header block) */
+    uint64_t nlines;   /* lines in the chunk, counted by the parser (with pre_lines) */
+    int first;      /* first chunk of its file (JSON array: before '['; BOM) */
+    int file_first; /* the consumer starts counting lines at line0 */
+    int piece;      /* PIECE_*: part of an over-long line, not parsed */
+    int state;      /* CH_* */
+    int cons_rc;    /* what consuming it returned */
     struct dm_batch batch;
     struct rej *rej;
     size_t nrej, rejcap;
@@ -69,6 +89,12 @@ struct chunk {
     struct dm__coerce co;
     struct dm__val vals[DM_MAP_MAX_FIELDS];
     struct dm__val cells[MAX_CELLS];
+};
+
+/* The chunks, reused in ring order: [head, head + count) are in flight. */
+struct ring {
+    struct chunk **v;
+    size_t n, head, count;
 };
 
 struct part {
@@ -101,6 +127,15 @@ struct conv {
     uint64_t use_clock;
     struct dm_batch sub;
     int sub_ok;
+    /* Consumption (see try_consume). */
+    pthread_mutex_t mu;
+    pthread_cond_t consumed;
+    struct ring *ring;
+    size_t cons_idx;   /* ring slot of the next chunk to consume */
+    int consuming;     /* a thread is consuming */
+    int cons_failed;   /* consumption stopped: later chunks are dropped */
+    uint64_t cons_line; /* file line number of the next chunk's first line */
+    struct dm_error cons_err;
     FILE *rejects;
     char *mapping_json;
     struct dm_buf mapdesc;
@@ -238,7 +273,7 @@ static size_t count_nl(const char *p, const char *end)
 static int parse_array_chunk(struct chunk *c)
 {
     const char *p = c->buf, *end = c->buf + c->len;
-    uint64_t line = c->line0;
+    uint64_t line = c->pre_lines;
     int rc = 0;
     while (p < end && !rc) {
         char ch = *p;
@@ -265,22 +300,47 @@ static int parse_array_chunk(struct chunk *c)
         line += count_nl(p, e);
         p = e;
     }
+    c->nlines = line + count_nl(p, end);
     return rc;
 }
+
+static void try_consume(struct conv *cv, struct chunk *done);
+
+/* The record of an over-long line: the first piece is its reject (the consumer writes the
+ * pieces through to --rejects); the last piece ends its line. */
+static int parse_piece(struct chunk *c)
+{
+    c->nlines = c->piece == PIECE_LAST;
+    if (c->piece != PIECE_FIRST)
+        return 0;
+    char d[64];
+    snprintf(d, sizeof(d), "more than %zu bytes", c->cv->max_line);
+    c->records = 1;
+    return add_reject(c, 0, c->buf, c->len, DM_REJ_TOO_LONG, d);
+}
+
+static int parse_records(struct chunk *c);
 
 static void parse_chunk(void *ctx, size_t task, unsigned worker)
 {
     (void)task;
     (void)worker;
     struct chunk *c = ctx;
+    if (c->piece)
+        c->err = parse_piece(c);
+    else if (c->fi->fmt == DM_IN_JSON_ARRAY)
+        c->err = parse_array_chunk(c);
+    else
+        c->err = parse_records(c);
+    try_consume(c->cv, c);
+}
+
+static int parse_records(struct chunk *c)
+{
     const struct fileinfo *fi = c->fi;
     int rc = 0;
-    if (fi->fmt == DM_IN_JSON_ARRAY) {
-        c->err = parse_array_chunk(c);
-        return;
-    }
     const char *p = c->buf, *end = c->buf + c->len;
-    uint64_t line = c->line0;
+    uint64_t line = c->pre_lines;
     int quoted = fi->quoted;
     if (c->first && end - p >= 3 && memcmp(p, "\xef\xbb\xbf", 3) == 0)
         p += 3;
@@ -306,14 +366,15 @@ static void parse_chunk(void *ctx, size_t task, unsigned worker)
             continue;
         if (fi->fmt == DM_IN_VPC && len > 8 && !memcmp(rec, "version ", 8))
             continue; /* repeated header */
-        if (fi->fmt == DM_IN_NFDUMP_CSV && len == 7 && !memcmp(rec, "Summary", 7))
-            break; /* trailer: "Summary", its header and one line of totals */
+        if (fi->fmt == DM_IN_NFDUMP_CSV && len == 7 && !memcmp(rec, "Summary", 7)) {
+            line += count_nl(p, end); /* trailer: "Summary", its header and the totals */
+            break;
+        }
         c->records++;
         if (len > c->cv->max_line) {
             char d[64];
             snprintf(d, sizeof(d), "more than %zu bytes", c->cv->max_line);
-            rc = add_reject(c, here, rec, len < c->cv->max_line ? len : c->cv->max_line,
-                            DM_REJ_TOO_LONG, d);
+            rc = add_reject(c, here, rec, len, DM_REJ_TOO_LONG, d); /* verbatim */
             continue;
         }
         if (fi->fmt == DM_IN_JSONL)
@@ -321,7 +382,8 @@ static void parse_chunk(void *ctx, size_t task, unsigned worker)
         else
             rc = delim_record(c, here, rec, len);
     }
-    c->err = rc;
+    c->nlines = line;
+    return rc;
 }
 
 /* ---- chunk lifecycle ---- */
@@ -366,6 +428,12 @@ static void chunk_reset(struct chunk *c)
     c->err = 0;
     c->len = 0;
     c->first = 0;
+    c->file_first = 0;
+    c->line0 = 0;
+    c->pre_lines = 0;
+    c->nlines = 0;
+    c->piece = PIECE_NONE;
+    c->cons_rc = 0;
     c->co.tz_cache_hour = INT64_MIN;
 }
 
@@ -377,44 +445,50 @@ static int64_t floor_div(int64_t a, int64_t b)
     return (a % b != 0 && (a < 0) != (b < 0)) ? q - 1 : q;
 }
 
-static int open_writer(struct conv *cv, const char *path, struct dm_pq_writer **w)
+static int open_writer(struct conv *cv, const char *path, struct dm_pq_writer **w,
+                       struct dm_error *err)
 {
     struct dm_pq_writer_opts wo;
     dm_pq_writer_opts_default(&wo);
     wo.codec = (enum dm_pq_codec)cv->o->codec;
     wo.pool = cv->pool;
-    if (cv->o->partition == DM_PART_DAY)
-        wo.row_group_rows = PART_ROW_GROUP;
+    /* 128 K-row groups (DuckDB writes 122,880): a row group's buffers stay in cache while
+     * they are encoded, dictionaries are tried on fewer values, and readers get more units
+     * to spread over threads. Files are within a few percent of 1 M-row groups. */
+    wo.row_group_rows = ROW_GROUP_ROWS;
     struct dm_pq_kv kv[1] = {{"datamate.version", cv->o->version ? cv->o->version : "?"}};
     wo.kv = kv;
     wo.nkv = 1;
-    return dm_pq_writer_open(w, path, cv->specs, cv->ncols, &wo, cv->err);
+    return dm_pq_writer_open(w, path, cv->specs, cv->ncols, &wo, err);
 }
 
-static int finish_writer(struct conv *cv, struct dm_pq_writer *w)
+static int finish_writer(struct conv *cv, struct dm_pq_writer *w, struct dm_error *err)
 {
+    pthread_mutex_lock(&cv->mu); /* formats grows as files are set up */
     int rc = dm_pq_writer_set_kv(w, "datamate.source_format", cv->st->formats);
+    pthread_mutex_unlock(&cv->mu);
     if (!rc && cv->mapdesc.data)
         rc = dm_pq_writer_set_kv(w, "datamate.mapping", cv->mapdesc.data);
     if (rc) {
         dm_pq_writer_abort(w);
-        return dm_error_set(cv->err, rc, "out of memory");
+        return dm_error_set(err, rc, "out of memory");
     }
-    rc = dm_pq_writer_close(w, cv->err);
+    rc = dm_pq_writer_close(w, err);
     if (!rc)
         cv->st->parts++;
     return rc;
 }
 
-static int part_close(struct conv *cv, size_t i)
+static int part_close(struct conv *cv, size_t i, struct dm_error *err)
 {
     struct part *p = &cv->parts[i];
-    int rc = finish_writer(cv, p->w);
+    int rc = finish_writer(cv, p->w, err);
     cv->parts[i] = cv->parts[--cv->nparts];
     return rc;
 }
 
-static int part_for(struct conv *cv, int64_t day, struct dm_pq_writer **out)
+static int part_for(struct conv *cv, int64_t day, struct dm_pq_writer **out,
+                    struct dm_error *err)
 {
     for (size_t i = 0; i < cv->nparts; i++)
         if (cv->parts[i].day == day) {
@@ -428,7 +502,7 @@ static int part_for(struct conv *cv, int64_t day, struct dm_pq_writer **out)
         for (size_t i = 1; i < cv->nparts; i++)
             if (cv->parts[i].last_use < cv->parts[lru].last_use)
                 lru = i;
-        if ((rc = part_close(cv, lru)))
+        if ((rc = part_close(cv, lru, err)))
             return rc;
     }
     /* Sequence numbers per day: a day whose writer was closed gets part-00001 next. */
@@ -437,7 +511,7 @@ static int part_for(struct conv *cv, int64_t day, struct dm_pq_writer **out)
         cv->nday_seq = 8192;
         cv->day_seq = dm_calloc(cv->nday_seq, sizeof(*cv->day_seq));
         if (!cv->day_seq)
-            return dm_error_set(cv->err, -ENOMEM, "out of memory");
+            return dm_error_set(err, -ENOMEM, "out of memory");
     }
     unsigned seq = 0;
     if (day >= cv->day_base && day - cv->day_base < (int64_t)cv->nday_seq)
@@ -461,10 +535,10 @@ static int part_for(struct conv *cv, int64_t day, struct dm_pq_writer **out)
     snprintf(dir, sizeof(dir), "%s/day=%04lld-%02lld-%02lld", cv->tmpdir, (long long)y,
              (long long)m, (long long)d);
     if (mkdir(dir, 0777) != 0 && errno != EEXIST)
-        return dm_error_set(cv->err, -EIO, "cannot create '%s': %s", dir, strerror(errno));
+        return dm_error_set(err, -EIO, "cannot create '%s': %s", dir, strerror(errno));
     snprintf(path, sizeof(path), "%s/part-%05u.parquet", dir, seq);
     struct dm_pq_writer *w;
-    if ((rc = open_writer(cv, path, &w)))
+    if ((rc = open_writer(cv, path, &w, err)))
         return rc;
     struct part *p = &cv->parts[cv->nparts++];
     p->day = day;
@@ -504,15 +578,15 @@ static int copy_row(struct dm_batch *dst, const struct dm_batch *src, size_t r)
     return dm_batch_commit_row(dst);
 }
 
-static int write_batch(struct conv *cv, const struct dm_batch *b)
+static int write_batch(struct conv *cv, const struct dm_batch *b, struct dm_error *err)
 {
     int rc;
     if (b->nrows == 0)
         return 0;
     if (cv->o->partition != DM_PART_DAY) {
-        if (!cv->w && (rc = open_writer(cv, cv->o->output, &cv->w)))
+        if (!cv->w && (rc = open_writer(cv, cv->o->output, &cv->w, err)))
             return rc;
-        return dm_pq_writer_write(cv->w, b, cv->err);
+        return dm_pq_writer_write(cv->w, b, err);
     }
     const int64_t *ts = b->cols[DM_C_TS].v.i64;
     const int64_t dayus = 86400LL * 1000000;
@@ -522,19 +596,19 @@ static int write_batch(struct conv *cv, const struct dm_batch *b)
         i++;
     struct dm_pq_writer *w;
     if (i == b->nrows) {
-        if ((rc = part_for(cv, d0, &w)))
+        if ((rc = part_for(cv, d0, &w, err)))
             return rc;
-        return dm_pq_writer_write(w, b, cv->err);
+        return dm_pq_writer_write(w, b, err);
     }
     /* Rows of several days: one sub-batch per distinct day, in row order. */
     if (!cv->sub_ok) {
         if (dm_batch_init(&cv->sub, cv->types, cv->ncols, 4096))
-            return dm_error_set(cv->err, -ENOMEM, "out of memory");
+            return dm_error_set(err, -ENOMEM, "out of memory");
         cv->sub_ok = 1;
     }
     uint8_t *done = dm_calloc(b->nrows, 1);
     if (!done)
-        return dm_error_set(cv->err, -ENOMEM, "out of memory");
+        return dm_error_set(err, -ENOMEM, "out of memory");
     rc = 0;
     for (size_t s = 0; s < b->nrows && !rc; s++) {
         if (done[s])
@@ -545,10 +619,10 @@ static int write_batch(struct conv *cv, const struct dm_batch *b)
             if (!done[r] && floor_div(ts[r], dayus) == day) {
                 done[r] = 1;
                 if (copy_row(&cv->sub, b, r))
-                    rc = dm_error_set(cv->err, -ENOMEM, "out of memory");
+                    rc = dm_error_set(err, -ENOMEM, "out of memory");
             }
-        if (!rc && !(rc = part_for(cv, day, &w)))
-            rc = dm_pq_writer_write(w, &cv->sub, cv->err);
+        if (!rc && !(rc = part_for(cv, day, &w, err)))
+            rc = dm_pq_writer_write(w, &cv->sub, err);
     }
     dm_free(done);
     return rc;
@@ -559,22 +633,50 @@ static int write_batch(struct conv *cv, const struct dm_batch *b)
 static void add_format(struct conv *cv, const char *name)
 {
     char *f = cv->st->formats;
-    size_t n = strlen(name), have = strlen(f);
+    size_t n = strlen(name);
+    pthread_mutex_lock(&cv->mu);
+    size_t have = strlen(f);
     for (const char *p = f; (p = strstr(p, name)); p += n)
-        if ((p == f || p[-1] == ',') && (p[n] == ',' || p[n] == '\0'))
+        if ((p == f || p[-1] == ',') && (p[n] == ',' || p[n] == '\0')) {
+            pthread_mutex_unlock(&cv->mu);
             return;
+        }
     if (have + n + 2 < sizeof(cv->st->formats))
         snprintf(f + have, sizeof(cv->st->formats) - have, "%s%s", have ? "," : "", name);
+    pthread_mutex_unlock(&cv->mu);
 }
 
+static int rejects_failed(struct conv *cv)
+{
+    return dm_error_set(&cv->cons_err, -EIO, "cannot write '%s': %s", cv->o->rejects_path,
+                        strerror(errno));
+}
+
+/* Consumes chunk c: stats, reject examples and --rejects lines, then the batch. Runs on one
+ * thread at a time (try_consume), chunks in order; counters are updated under cv->mu so
+ * that the progress callback sees them whole. Errors go to cv->cons_err. */
 static int consume(struct conv *cv, struct chunk *c)
 {
     struct dm_convert_stats *st = cv->st;
     if (c->err)
-        return dm_error_set(cv->err, c->err, "out of memory");
+        return dm_error_set(&cv->cons_err, c->err, "out of memory");
+    if (c->file_first)
+        cv->cons_line = c->line0;
+    uint64_t base = cv->cons_line;
+    cv->cons_line += c->nlines;
+    if (cv->rejects && (c->piece == PIECE_MID || c->piece == PIECE_LAST)) {
+        /* The rest of an over-long line whose reject the first piece wrote. */
+        fwrite(c->buf, 1, c->len, cv->rejects);
+        if (c->piece == PIECE_LAST)
+            fputc('\n', cv->rejects);
+        if (ferror(cv->rejects))
+            return rejects_failed(cv);
+    }
+    pthread_mutex_lock(&cv->mu);
     st->read += c->records;
     st->written += c->batch.nrows;
     st->rejected += c->nrej;
+    int rc = 0;
     for (size_t i = 0; i < c->nrej; i++) {
         const struct rej *r = &c->rej[i];
         st->by_reason[r->reason]++;
@@ -582,26 +684,64 @@ static int consume(struct conv *cv, struct chunk *c)
             struct dm_convert_example *e = &st->examples[st->nexamples];
             size_t len = strlen(c->fi->path) + 24;
             e->where = dm_malloc(len);
-            if (!e->where)
-                return dm_error_set(cv->err, -ENOMEM, "out of memory");
-            snprintf(e->where, len, "%s:%llu", c->fi->path, (unsigned long long)r->line);
+            if (!e->where) {
+                rc = dm_error_set(&cv->cons_err, -ENOMEM, "out of memory");
+                break;
+            }
+            snprintf(e->where, len, "%s:%llu", c->fi->path, (unsigned long long)(base + r->line));
             e->reason = (enum dm_reject)r->reason;
             snprintf(e->detail, sizeof(e->detail), "%.*s", (int)r->det_len,
                      c->det.data ? c->det.data + r->det_off : "");
             st->nexamples++;
         }
-        if (cv->rejects) {
-            fprintf(cv->rejects, "%s:%llu\t%s%s%.*s\t", c->fi->path, (unsigned long long)r->line,
-                    dm_reject_name((enum dm_reject)r->reason), r->det_len ? ": " : "",
-                    (int)r->det_len, c->det.data ? c->det.data + r->det_off : "");
-            fwrite(c->buf + r->off, 1, r->len, cv->rejects);
-            fputc('\n', cv->rejects);
-            if (ferror(cv->rejects))
-                return dm_error_set(cv->err, -EIO, "cannot write '%s': %s", cv->o->rejects_path,
-                                    strerror(errno));
-        }
     }
-    return write_batch(cv, &c->batch);
+    pthread_mutex_unlock(&cv->mu);
+    if (rc)
+        return rc;
+    for (size_t i = 0; cv->rejects && i < c->nrej; i++) {
+        const struct rej *r = &c->rej[i];
+        fprintf(cv->rejects, "%s:%llu\t%s%s%.*s\t", c->fi->path,
+                (unsigned long long)(base + r->line), dm_reject_name((enum dm_reject)r->reason),
+                r->det_len ? ": " : "", (int)r->det_len, c->det.data ? c->det.data + r->det_off : "");
+        fwrite(c->buf + r->off, 1, r->len, cv->rejects);
+        if (c->piece != PIECE_FIRST)
+            fputc('\n', cv->rejects); /* a first piece's line goes on in the next chunks */
+        if (ferror(cv->rejects))
+            return rejects_failed(cv);
+    }
+    return write_batch(cv, &c->batch, &cv->cons_err);
+}
+
+/* Called by the thread that finished parsing chunk done: unless another thread is already
+ * consuming, consume every parsed chunk at the head of the line, in order. A chunk parsed
+ * while another thread consumes is picked up by that thread's loop. After a failure the
+ * remaining chunks are marked consumed without being written. */
+static void try_consume(struct conv *cv, struct chunk *done)
+{
+    pthread_mutex_lock(&cv->mu);
+    done->state = CH_PARSED;
+    if (cv->consuming) {
+        pthread_mutex_unlock(&cv->mu);
+        return;
+    }
+    cv->consuming = 1;
+    for (;;) {
+        struct chunk *c = cv->ring->v[cv->cons_idx];
+        if (c->state != CH_PARSED)
+            break;
+        int failed = cv->cons_failed;
+        pthread_mutex_unlock(&cv->mu);
+        int rc = failed ? DM_ECANCELED : consume(cv, c);
+        pthread_mutex_lock(&cv->mu);
+        c->cons_rc = rc;
+        if (rc)
+            cv->cons_failed = 1;
+        c->state = CH_CONSUMED;
+        cv->cons_idx = (cv->cons_idx + 1) % cv->ring->n;
+        pthread_cond_broadcast(&cv->consumed);
+    }
+    cv->consuming = 0;
+    pthread_mutex_unlock(&cv->mu);
 }
 
 /* ---- reading and cutting ---- */
@@ -614,9 +754,8 @@ struct fstate {
     struct dm__reader rd;
     char *carry;
     size_t ncarry;
-    uint64_t line; /* line number of the next byte */
-    int eof, skip_line, first, array_depth_known;
-    struct fileinfo *fi;
+    int eof, long_line, first;
+    struct fileinfo *fi; /* current layout (one reference held) */
 };
 
 /* End of the last complete record in buf[0..len) (0 when none). */
@@ -670,13 +809,33 @@ static size_t cut_point(const struct fileinfo *fi, const char *buf, size_t len, 
     return cut;
 }
 
-/* Fills c with the next records of the file. Returns 0 (c->len may be 0 at the end) or an
- * error from the reader. */
+static int zeek_new_header(struct conv *cv, struct fstate *fs, struct chunk *c, size_t *cut);
+
+/* Zeek logs concatenated after rotation ("#close", then a new "#separator ... #fields"
+ * block): cuts buf[0..cut) before the first header block that does not start the chunk —
+ * or before a trailing run of '#' lines, which may be the head of one — so that every
+ * header block starts a chunk (zeek_new_header then applies it). */
+static size_t zeek_cut(const char *buf, size_t cut)
+{
+    const char *f = cut > 8 ? memmem(buf, cut, "\n#fields", 8) : NULL;
+    size_t at = f ? (size_t)(f - buf) + 1 : cut;
+    while (at > 0) { /* back over the '#' lines before it */
+        const char *ls = at >= 2 ? memrchr(buf, '\n', at - 1) : NULL;
+        ls = ls ? ls + 1 : buf;
+        if (*ls != '#')
+            break;
+        at = (size_t)(ls - buf);
+    }
+    return at > 0 ? at : cut;
+}
+
+/* Fills c with the next records of the file (or the next piece of an over-long line).
+ * Returns 0 (c->len may be 0 at the end) or an error from the reader. */
 static int fill_chunk(struct conv *cv, struct fstate *fs, struct chunk *c)
 {
     c->len = 0;
-    c->line0 = fs->line;
     c->first = fs->first;
+    c->fi = fs->fi;
     if (fs->ncarry) {
         memcpy(c->buf, fs->carry, fs->ncarry);
         c->len = fs->ncarry;
@@ -696,17 +855,22 @@ static int fill_chunk(struct conv *cv, struct fstate *fs, struct chunk *c)
                 fs->eof = 1;
                 break;
             }
-            if (fs->skip_line) {
-                /* Dropping the rest of an over-long line. */
-                char *nl = memchr(c->buf + c->len, '\n', (size_t)k);
-                if (!nl)
-                    continue;
-                size_t keep = (size_t)k - (size_t)(nl + 1 - (c->buf + c->len));
-                memmove(c->buf + c->len, nl + 1, keep);
-                k = (long)keep;
-                fs->skip_line = 0;
-            }
             c->len += (size_t)k;
+        }
+        if (fs->long_line) {
+            /* The rest of an over-long line, up to its newline. */
+            char *nl = memchr(c->buf, '\n', c->len);
+            c->piece = nl || fs->eof ? PIECE_LAST : PIECE_MID;
+            if (nl) {
+                size_t k = (size_t)(nl - c->buf);
+                fs->ncarry = c->len - k - 1;
+                memcpy(fs->carry, nl + 1, fs->ncarry);
+                c->len = k > 0 && c->buf[k - 1] == '\r' ? k - 1 : k;
+            }
+            if (c->piece == PIECE_LAST)
+                fs->long_line = 0;
+            fs->first = 0;
+            return 0;
         }
         if (!c->fi->map) {
             if (c->len == 0)
@@ -714,17 +878,19 @@ static int fill_chunk(struct conv *cv, struct fstate *fs, struct chunk *c)
             int rc = file_setup(cv, c->fi, c);
             if (rc)
                 return rc;
-            fs->line = c->line0;
             fs->first = c->first;
         }
         size_t cut = fs->eof ? c->len : cut_point(c->fi, c->buf, c->len, c->first);
+        if (c->fi->fmt == DM_IN_ZEEK && cut > 0) {
+            int rc = c->buf[0] == '#' ? zeek_new_header(cv, fs, c, &cut) : 0;
+            if (rc)
+                return rc;
+            cut = zeek_cut(c->buf, cut);
+        }
         if (cut == 0 && c->len == c->cap && c->fi->fmt != DM_IN_JSON_ARRAY) {
-            /* One line fills the whole buffer: keep its head as an over-long record. */
-            size_t keep = cv->max_line + 1;
-            c->buf[keep] = '\n';
-            c->len = keep + 1;
-            fs->skip_line = 1;
-            fs->line++;
+            /* One line fills the whole buffer: its first piece. */
+            c->piece = PIECE_FIRST;
+            fs->long_line = 1;
             fs->first = 0;
             return 0;
         }
@@ -736,10 +902,6 @@ static int fill_chunk(struct conv *cv, struct fstate *fs, struct chunk *c)
         fs->ncarry = c->len - cut;
         memcpy(fs->carry, c->buf + cut, fs->ncarry);
         c->len = cut;
-        if (c->fi->fmt == DM_IN_JSON_ARRAY || c->fi->quoted)
-            fs->line += count_nl(c->buf, c->buf + cut);
-        else
-            fs->line += count_nl(c->buf, c->buf + cut) + (cut && c->buf[cut - 1] != '\n');
         fs->first = 0;
         return 0;
     }
@@ -934,29 +1096,77 @@ static int file_setup(struct conv *cv, struct fileinfo *fi, struct chunk *c)
     return 0;
 }
 
+/* A chunk of a Zeek log that starts with '#' lines: when they hold a "#fields" line they are
+ * a new header (log rotation), which takes effect from here on: a new layout replaces
+ * fs->fi (chunks in flight keep theirs) and the header lines leave the chunk. Only the
+ * complete lines in c->buf[0..*cut) are looked at. */
+static int zeek_new_header(struct conv *cv, struct fstate *fs, struct chunk *c, size_t *cut)
+{
+    size_t end = 0;
+    int fields = 0;
+    while (end < *cut && c->buf[end] == '#') {
+        const char *nl = memchr(c->buf + end, '\n', *cut - end);
+        size_t le = nl ? (size_t)(nl - c->buf) + 1 : *cut;
+        if (le - end > 7 && !memcmp(c->buf + end, "#fields", 7))
+            fields = 1;
+        end = le;
+    }
+    if (!fields)
+        return 0; /* "#close" and other comments: the parser skips them */
+    struct fileinfo *nfi = dm_calloc(1, sizeof(*nfi));
+    if (!nfi)
+        return dm_error_set(cv->err, -ENOMEM, "out of memory");
+    nfi->path = fs->fi->path;
+    nfi->fmt = fs->fi->fmt;
+    nfi->map = fs->fi->map;
+    nfi->refs = 1;
+    size_t skip;
+    uint64_t lines;
+    int rc = setup_layout(cv, nfi, c->buf, end, &skip, &lines);
+    if (rc) {
+        dm_free(nfi);
+        return rc;
+    }
+    if (--fs->fi->refs == 0)
+        dm_free(fs->fi);
+    fs->fi = c->fi = nfi;
+    memmove(c->buf, c->buf + skip, c->len - skip);
+    c->len -= skip;
+    *cut -= skip;
+    c->pre_lines = lines;
+    return 0;
+}
+
 /* ---- the driver ---- */
 
-struct ring {
-    struct chunk **v;
-    size_t n, head, count;
-};
-
+/* Waits until the oldest chunk in flight has been consumed (parsing it here when no worker
+ * has started it) and frees its slot. Returns what consuming it returned. */
 static int drain_one(struct conv *cv, struct ring *r)
 {
     struct chunk *c = r->v[r->head];
     dm_pool_wait(cv->pool, &c->job);
-    int rc = consume(cv, c);
-    if (rc)
+    pthread_mutex_lock(&cv->mu);
+    while (c->state != CH_CONSUMED)
+        pthread_cond_wait(&cv->consumed, &cv->mu);
+    c->state = CH_FREE;
+    int rc = c->cons_rc;
+    if (cv->o->progress) {
+        cv->st->bytes_in = cv->bytes_done;
+        cv->o->progress(cv->o->progress_ctx, cv->st);
+    }
+    pthread_mutex_unlock(&cv->mu);
+    if (rc) {
         cv->fatal = 1;
+        if (cv->err && rc != DM_ECANCELED)
+            *cv->err = cv->cons_err;
+        else
+            dm_error_set(cv->err, rc, "output failed earlier");
+    }
     r->head = (r->head + 1) % r->n;
     r->count--;
     if (--c->fi->refs == 0)
         dm_free(c->fi);
     c->fi = NULL;
-    if (cv->o->progress) {
-        cv->st->bytes_in = cv->bytes_done;
-        cv->o->progress(cv->o->progress_ctx, cv->st);
-    }
     return rc;
 }
 
@@ -971,8 +1181,7 @@ static int convert_file(struct conv *cv, struct ring *r, const char *path, struc
     if (rc)
         return rc;
     fs->ncarry = 0;
-    fs->line = 1;
-    fs->eof = fs->skip_line = 0;
+    fs->eof = fs->long_line = 0;
     fs->first = 1;
     struct fileinfo *fi = dm_calloc(1, sizeof(*fi));
     if (!fi) {
@@ -980,8 +1189,10 @@ static int convert_file(struct conv *cv, struct ring *r, const char *path, struc
         return dm_error_set(cv->err, -ENOMEM, "out of memory");
     }
     fi->path = path;
-    fi->refs = 1; /* ours until the end of this function */
+    fi->refs = 1; /* fs's until the end of this function */
     fi->fmt = cv->o->format;
+    fs->fi = fi;
+    int file_first = 1;
     uint64_t consumed_before = cv->bytes_done;
     for (;;) {
         if (canceled(cv)) {
@@ -994,28 +1205,37 @@ static int convert_file(struct conv *cv, struct ring *r, const char *path, struc
         size_t slot = (r->head + r->count) % r->n;
         c = r->v[slot];
         chunk_reset(c);
-        c->fi = fi;
+        c->line0 = 1;
         if ((rc = fill_chunk(cv, fs, c))) {
+            c->fi = NULL;
             if (rc != DM_EPARSE && rc != DM_ECANCELED)
                 dm_error_prefix(cv->err, path);
             break;
         }
         cv->bytes_done = consumed_before + fs->rd.bytes_in;
-        if (c->len == 0 && fs->eof)
+        if (c->len == 0 && fs->eof && !c->piece) {
+            c->fi = NULL;
             break;
-        c->co.map = fi->map;
+        }
+        c->file_first = file_first;
+        file_first = 0;
+        c->co.map = c->fi->map;
         c->co.tz_local = cv->o->tz_local;
         c->co.tz_fixed_s = cv->o->tz_fixed_s;
-        fi->refs++;
+        c->fi->refs++;
         r->count++;
+        pthread_mutex_lock(&cv->mu);
+        c->state = CH_QUEUED;
+        pthread_mutex_unlock(&cv->mu);
         dm_pool_submit(cv->pool, &c->job, 1, parse_chunk, c);
-        if (fs->eof && fs->ncarry == 0)
+        if (fs->eof && fs->ncarry == 0 && !fs->long_line)
             break;
     }
     cv->bytes_done = consumed_before + fs->rd.bytes_in;
     dm__reader_close(&fs->rd);
-    if (--fi->refs == 0)
-        dm_free(fi);
+    if (--fs->fi->refs == 0)
+        dm_free(fs->fi);
+    fs->fi = NULL;
     return rc;
 }
 
@@ -1146,6 +1366,9 @@ int dm_convert(const struct dm_convert_opts *o, struct dm_convert_stats *st, str
     int rc = dm__files_expand(&files, o->inputs, o->ninputs, o->keep_going, err);
     if (rc)
         return rc;
+    pthread_mutex_init(&cv.mu, NULL);
+    pthread_cond_init(&cv.consumed, NULL);
+    cv.ring = &r;
     st->files_failed = files.failed;
     for (size_t i = 0; i < files.n; i++)
         st->bytes_total += files.v[i].size;
@@ -1165,7 +1388,7 @@ int dm_convert(const struct dm_convert_opts *o, struct dm_convert_stats *st, str
         rc = dm_error_set(err, -ENOMEM, "cannot start %u threads", threads);
         goto out;
     }
-    r.n = 2 * (size_t)threads + 1;
+    r.n = 2 * (size_t)threads + 2;
     r.v = dm_calloc(r.n, sizeof(*r.v));
     fs.carry = dm_malloc(cv.chunk_bytes + PAD);
     if (!r.v || !fs.carry) {
@@ -1245,11 +1468,11 @@ int dm_convert(const struct dm_convert_opts *o, struct dm_convert_stats *st, str
     if (!rc)
         rc = build_mapdesc(&cv);
     if (!rc && cv.w) {
-        rc = finish_writer(&cv, cv.w);
+        rc = finish_writer(&cv, cv.w, err);
         cv.w = NULL;
     }
     while (!rc && cv.nparts)
-        rc = part_close(&cv, cv.nparts - 1);
+        rc = part_close(&cv, cv.nparts - 1, err);
     if (!rc && cv.tmpdir && rename(cv.tmpdir, o->output) != 0)
         rc = dm_error_set(err, -EIO, "cannot rename '%s' to '%s': %s", cv.tmpdir, o->output,
                           strerror(errno));
@@ -1258,9 +1481,19 @@ int dm_convert(const struct dm_convert_opts *o, struct dm_convert_stats *st, str
         cv.tmpdir = NULL;
     }
 out:
+    if (r.count) {
+        pthread_mutex_lock(&cv.mu);
+        cv.cons_failed = 1; /* the chunks still in flight are dropped */
+        pthread_mutex_unlock(&cv.mu);
+    }
     while (r.count) {
         struct chunk *c = r.v[r.head];
         dm_pool_wait(cv.pool, &c->job);
+        pthread_mutex_lock(&cv.mu);
+        while (c->state != CH_CONSUMED)
+            pthread_cond_wait(&cv.consumed, &cv.mu);
+        c->state = CH_FREE;
+        pthread_mutex_unlock(&cv.mu);
         if (--c->fi->refs == 0)
             dm_free(c->fi);
         r.head = (r.head + 1) % r.n;
@@ -1289,6 +1522,8 @@ out:
     dm_free(cv.types);
     dm_buf_release(&cv.mapdesc);
     dm__files_release(&files);
+    pthread_mutex_destroy(&cv.mu);
+    pthread_cond_destroy(&cv.consumed);
     st->bytes_in = cv.bytes_done;
     return rc;
 }

@@ -969,6 +969,25 @@ static int write_dict_page(struct enc *e, const uint8_t *p, size_t n, size_t ndi
     return emit_page(e, PAGE_DICTIONARY, (int32_t)ndict, ENC_PLAIN);
 }
 
+/* Most dictionary entries with which a dictionary of nv fixed-width values can still be
+ * smaller than PLAIN (the estimate used below): building stops there, and the overflow
+ * makes the next row groups skip the attempt, instead of hashing every value of a column
+ * of distinct values (timestamps, byte counts) in every row group for nothing. */
+static size_t dict_useful_entries(size_t nv, size_t width)
+{
+    size_t best = 0, plain = nv * width;
+    for (int bw = 0; bw <= 32; bw++) {
+        size_t lo = bw == 0 ? 1 : ((size_t)1 << (bw - 1)) + 1, hi = (size_t)1 << bw;
+        size_t fixed = (nv * (size_t)bw + 7) / 8 + 16;
+        if (fixed >= plain)
+            break;
+        size_t k = (plain - fixed - 1) / width; /* k * width + fixed < plain */
+        if (k >= lo)
+            best = k < hi ? k : hi;
+    }
+    return best;
+}
+
 /* Encodes one column chunk into e->res. */
 static int encode_chunk(struct enc *e)
 {
@@ -1000,13 +1019,17 @@ static int encode_chunk(struct enc *e)
         }
         size_t plain_size, ndict, dict_bytes;
         if (c->width) {
+            size_t lim = o->dict_max_bytes / c->width, useful = dict_useful_entries(nv, c->width);
             rc = dm__dict_fixed_build(&c->df, c->vals, nv, c->width, c->idx,
-                                      o->dict_max_bytes / c->width);
+                                      useful < lim ? useful : lim);
             ndict = c->df.n;
             dict_bytes = c->df.n * c->width;
             plain_size = nv * c->width;
         } else {
-            rc = dm__dict_bytes_build(&c->db, c->bytes, c->off, nv, c->idx, o->dict_max_bytes);
+            /* A dictionary larger than the PLAIN values cannot win: stop building there. */
+            size_t plain = c->bytes_len + 4 * nv;
+            rc = dm__dict_bytes_build(&c->db, c->bytes, c->off, nv, c->idx,
+                                      plain < o->dict_max_bytes ? plain : o->dict_max_bytes);
             ndict = c->db.n;
             dict_bytes = c->db.plain.len;
             plain_size = c->bytes_len + 4 * nv;
