@@ -29,6 +29,7 @@ static const char *const reject_names[DM_REJ__COUNT] = {
     [DM_REJ_RANGE] = "value out of range",
     [DM_REJ_PROTO] = "unknown protocol",
     [DM_REJ_VALUE] = "bad value",
+    [DM_REJ_FORMAT] = "unrecognised format",
 };
 
 const char *dm_reject_name(enum dm_reject r)

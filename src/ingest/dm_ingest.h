@@ -49,6 +49,7 @@ enum dm_reject {
     DM_REJ_RANGE,      /* value out of range (port > 65535, negative bytes, ...) */
     DM_REJ_PROTO,      /* unknown protocol name */
     DM_REJ_VALUE,      /* an extra column's value does not fit its type */
+    DM_REJ_FORMAT,     /* the file's format or preset could not be recognised */
     DM_REJ__COUNT
 };
 

@@ -51,6 +51,10 @@ struct fileinfo {
     char unset[16], empty[16];
     size_t nunset, nempty;
     size_t refs; /* chunks in flight */
+    /* Format or preset not recognised: every line is a record rejected with this reason,
+     * so that read = written + rejected still holds. */
+    int unmapped;
+    char why[160];
 };
 
 struct rej {
@@ -342,6 +346,27 @@ static int parse_records(struct chunk *c)
     const char *p = c->buf, *end = c->buf + c->len;
     uint64_t line = c->pre_lines;
     int quoted = fi->quoted;
+    if (fi->unmapped) {
+        while (p < end && !rc) {
+            const char *re = dm__csv_record_end(p, end, 0), *q = re;
+            if (q > p && q[-1] == '\n')
+                q--;
+            if (q > p && q[-1] == '\r')
+                q--;
+            uint64_t here = line++;
+            const char *rec = p;
+            p = re;
+            const char *s = rec;
+            while (s < q && (*s == ' ' || *s == '\t'))
+                s++;
+            if (s == q)
+                continue;
+            c->records++;
+            rc = add_reject(c, here, rec, (size_t)(q - rec), DM_REJ_FORMAT, fi->why);
+        }
+        c->nlines = line;
+        return rc;
+    }
     if (c->first && end - p >= 3 && memcmp(p, "\xef\xbb\xbf", 3) == 0)
         p += 3;
     while (p < end && !rc) {
@@ -872,12 +897,27 @@ static int fill_chunk(struct conv *cv, struct fstate *fs, struct chunk *c)
             fs->first = 0;
             return 0;
         }
-        if (!c->fi->map) {
+        if (!c->fi->map && !c->fi->unmapped) {
             if (c->len == 0)
                 return 0; /* empty input */
             int rc = file_setup(cv, c->fi, c);
-            if (rc)
+            if (rc == DM_EPARSE) {
+                /* Not recognised: its lines are counted and rejected, not lost. */
+                struct fileinfo *fi = c->fi;
+                fi->unmapped = 1;
+                fi->fmt = DM_IN_JSONL; /* cut at newlines */
+                fi->quoted = 0;
+                const char *m = cv->err && cv->err->msg[0] ? cv->err->msg : "unrecognised";
+                size_t pl = strlen(fi->path);
+                if (!strncmp(m, fi->path, pl) && !strncmp(m + pl, ": ", 2))
+                    m += pl + 2; /* the reject names the file already */
+                else if (m[0] == '\'' && !strncmp(m + 1, fi->path, pl) && !strncmp(m + pl + 1, "': ", 3))
+                    m += pl + 4;
+                snprintf(fi->why, sizeof(fi->why), "%.150s", m);
+                dm_error_clear(cv->err);
+            } else if (rc) {
                 return rc;
+            }
             fs->first = c->first;
         }
         size_t cut = fs->eof ? c->len : cut_point(c->fi, c->buf, c->len, c->first);

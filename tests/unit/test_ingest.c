@@ -469,6 +469,88 @@ static void test_malformed_corpus(void **state)
     dm_convert_stats_release(&st);
 }
 
+/* Zeek log rotation: header blocks with alternating layouts (the second one has an extra
+ * column, so a stale layout would reject its rows) at many offsets against the 64 KiB
+ * chunks of run(), so that blocks start chunks, straddle cuts and sit mid-chunk. */
+static void test_zeek_header_blocks(void **state)
+{
+    (void)state;
+    char in[128], out[128];
+    snprintf(in, sizeof(in), "%s/rot.log", tmpdir);
+    snprintf(out, sizeof(out), "%s/rot.parquet", tmpdir);
+    struct dm_buf b;
+    dm_buf_init(&b, DM_BUF_UNLIMITED);
+    uint64_t rows = 0;
+    for (int blk = 0; blk < 12; blk++) {
+        int alt = blk % 2;
+        assert_int_equal(dm_buf_printf(&b, "#separator \\x09\n#set_separator\t,\n"
+                                           "#empty_field\t(empty)\n#unset_field\t-\n#path\tconn\n"
+                                           "#fields\tts\tuid\tid.orig_h\tid.orig_p\t%s"
+                                           "id.resp_h\tid.resp_p\tproto\torig_bytes\tconn_state\n"
+                                           "#types\ttime\tstring\taddr\tport\t%saddr\tport\t"
+                                           "enum\tcount\tstring\n",
+                                       alt ? "service\t" : "", alt ? "string\t" : ""),
+                         0);
+        int nrows = 300 + blk * 97;
+        for (int i = 0; i < nrows; i++, rows++)
+            assert_int_equal(dm_buf_printf(&b, "%d.5\tC%d\t10.0.%d.%d\t%d\t%s8.8.8.8\t53\tudp\t%d\tSF\n",
+                                           1600000000 + (int)rows, i, blk, i % 250 + 1, 1024 + i,
+                                           alt ? "dns\t" : "", i),
+                             0);
+        assert_int_equal(dm_buf_puts(&b, "#close\t2024-01-01-00-00-00\n"), 0);
+    }
+    write_file(in, b.data, b.len);
+    dm_buf_release(&b);
+    struct dm_convert_stats st;
+    assert_int_equal(run(in, NULL, &st, out), 0);
+    assert_int_equal(st.read, rows);
+    assert_int_equal(st.written, rows);
+    assert_int_equal(st.rejected, 0);
+    dm_convert_stats_release(&st);
+    unlink(out);
+}
+
+/* Over-long lines (max_line 16 KiB, chunks 64 KiB in run()): counted once each, rejected
+ * with the line they start on, and the records after them keep their line numbers. */
+static void test_long_lines(void **state)
+{
+    (void)state;
+    char in[128], out[128];
+    snprintf(in, sizeof(in), "%s/long.jsonl", tmpdir);
+    snprintf(out, sizeof(out), "%s/long.parquet", tmpdir);
+    const char *good = "{\"ts\":1600000000,\"id.orig_h\":\"10.0.0.1\",\"id.resp_h\":\"10.0.0.2\"}\n";
+    struct dm_buf b;
+    dm_buf_init(&b, DM_BUF_UNLIMITED);
+    size_t lens[] = {20000, 65536 - 10, 65536, 200000, 65536 * 3 + 1};
+    assert_int_equal(dm_buf_puts(&b, good), 0);
+    for (size_t k = 0; k < sizeof(lens) / sizeof(lens[0]); k++) {
+        for (size_t i = 0; i < lens[k]; i++)
+            assert_int_equal(dm_buf_putc(&b, 'x'), 0);
+        assert_int_equal(dm_buf_puts(&b, "\n"), 0);
+        assert_int_equal(dm_buf_puts(&b, good), 0);
+    }
+    assert_int_equal(dm_buf_puts(&b, "oops\n"), 0);
+    write_file(in, b.data, b.len);
+    dm_buf_release(&b);
+    struct dm_convert_stats st;
+    assert_int_equal(run(in, "zeek", &st, out), 0);
+    assert_int_equal(st.read, 12);
+    assert_int_equal(st.written, 6);
+    assert_int_equal(st.by_reason[DM_REJ_TOO_LONG], 5);
+    assert_int_equal(st.by_reason[DM_REJ_JSON], 1);
+    assert_int_equal(st.nexamples, 6);
+    for (size_t k = 0; k < 5; k++) {
+        char want[256];
+        snprintf(want, sizeof(want), "%s:%zu", in, 2 + 2 * k);
+        assert_string_equal(st.examples[k].where, want);
+    }
+    char want[256];
+    snprintf(want, sizeof(want), "%s:12", in);
+    assert_string_equal(st.examples[5].where, want);
+    dm_convert_stats_release(&st);
+    unlink(out);
+}
+
 static void test_alloc_failures(void **state)
 {
     (void)state;
@@ -512,6 +594,8 @@ int main(void)
         cmocka_unit_test(test_real_fixtures),
         cmocka_unit_test(test_truncated_json),
         cmocka_unit_test(test_malformed_corpus),
+        cmocka_unit_test(test_zeek_header_blocks),
+        cmocka_unit_test(test_long_lines),
         cmocka_unit_test(test_alloc_failures),
     };
     return cmocka_run_group_tests(tests, setup_tmp, teardown_tmp);
