@@ -104,6 +104,7 @@ struct wcol {
 };
 
 #define DICT_RETRY 8
+#define DICT_SAMPLE 8192
 
 /* Result of encoding one column chunk. */
 struct enc_result {
@@ -1020,8 +1021,16 @@ static int encode_chunk(struct enc *e)
         size_t plain_size, ndict, dict_bytes;
         if (c->width) {
             size_t lim = o->dict_max_bytes / c->width, useful = dict_useful_entries(nv, c->width);
-            rc = dm__dict_fixed_build(&c->df, c->vals, nv, c->width, c->idx,
-                                      useful < lim ? useful : lim);
+            /* When most of the first DICT_SAMPLE values are distinct the column is of high
+             * cardinality (timestamps, counters, ephemeral ports): PLAIN compresses as well
+             * or better, so the rest is not hashed (and later row groups skip the attempt). */
+            rc = 0;
+            if (nv >= 4 * DICT_SAMPLE)
+                rc = dm__dict_fixed_build(&c->df, c->vals, DICT_SAMPLE, c->width, c->idx,
+                                          DICT_SAMPLE / 4 * 3);
+            if (rc == 0)
+                rc = dm__dict_fixed_build(&c->df, c->vals, nv, c->width, c->idx,
+                                          useful < lim ? useful : lim);
             ndict = c->df.n;
             dict_bytes = c->df.n * c->width;
             plain_size = nv * c->width;
