@@ -110,6 +110,26 @@ int dm__map_field(const struct dm_ingest_map *m, const char *name, size_t n);
  * DM_REJ_JSON or DM_REJ_UTF8; *errpos receives the byte offset of the problem. */
 int dm__json_extract(const char *p, size_t n, const struct dm__keyset *ks, struct dm__val *vals,
                      size_t *errpos);
+
+/* The top-level keys of the previous record, in order: records of one producer repeat
+ * their keys in the same order, so the k-th key is first compared with the k-th key seen
+ * last time (one short compare instead of scanning and hashing it). Caller storage, one
+ * per thread; zero-initialise it; it re-primes itself when given another key set (key
+ * sets are told apart by address: zero it again before reusing it after freeing one). */
+#define DM_KEYCACHE_KEYS 32
+#define DM_KEYCACHE_LEN 48
+struct dm__keycache {
+    const struct dm__keyset *ks;
+    struct {
+        const struct dm__key *e; /* NULL: a key that is not wanted */
+        uint8_t len;             /* 0 = empty slot */
+        char text[DM_KEYCACHE_LEN];
+    } k[DM_KEYCACHE_KEYS];
+};
+
+/* dm__json_extract with a key-order cache (kc may be NULL); same results. */
+int dm__json_extract_cached(const char *p, size_t n, const struct dm__keyset *ks,
+                            struct dm__val *vals, struct dm__keycache *kc, size_t *errpos);
 /* Skips one JSON value starting at p (after whitespace); returns the position after it, or
  * NULL with *rej set on invalid input. */
 const char *dm__json_skip(const char *p, const char *end, int *rej);

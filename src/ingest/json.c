@@ -332,6 +332,7 @@ static inline const char *skip_value(const char *p, const char *end, int *rej)
 struct xstate {
     const char *start, *end;
     const struct dm__keyset *ks;
+    struct dm__keycache *kc;
     struct dm__val *vals;
     int rej;
     const char *errp;
@@ -347,11 +348,28 @@ static const char *walk_object(struct xstate *x, const char *p, const char *path
     p = skip_ws(p + 1, end);
     if (p < end && *p == '}')
         return p + 1;
-    for (;;) {
+    struct dm__keycache *kc = plen == 0 ? x->kc : NULL;
+    for (size_t ki = 0;; ki++) {
         if (p >= end || *p != '"')
             goto bad;
-        int esc = 0;
+        const struct dm__key *e = NULL;
         const char *ks = p + 1;
+        if (kc && ki < DM_KEYCACHE_KEYS) {
+            /* Predicted key: the cached text holds no quote, backslash or control byte and
+             * is valid UTF-8, so equal bytes followed by '"' are exactly that key. */
+            size_t cl = kc->k[ki].len;
+            if (cl && (size_t)(end - ks) > cl && ks[cl] == '"' && bytes_eq(ks, kc->k[ki].text, cl)) {
+                e = kc->k[ki].e;
+                p = skip_ws(ks + cl + 1, end);
+                if (p >= end || *p != ':')
+                    goto bad;
+                p = skip_ws(p + 1, end);
+                if (p >= end)
+                    goto bad;
+                goto have_key;
+            }
+        }
+        int esc = 0;
         const char *ke = scan_string(ks, end, &esc, &x->rej);
         if (!ke) {
             x->errp = p;
@@ -373,7 +391,6 @@ static const char *walk_object(struct xstate *x, const char *p, const char *path
         p = skip_ws(p + 1, end);
         if (p >= end)
             goto bad;
-        const struct dm__key *e = NULL;
         size_t flen = plen ? plen + 1 + klen : klen;
         if (klen != (size_t)-1 && flen <= x->ks->maxlen) {
             if (plen) {
@@ -386,6 +403,16 @@ static const char *walk_object(struct xstate *x, const char *p, const char *path
                 e = key_find(x->ks, k, klen);
             }
         }
+        if (kc && ki < DM_KEYCACHE_KEYS) {
+            if (!esc && klen > 0 && klen <= DM_KEYCACHE_LEN) {
+                memcpy(kc->k[ki].text, k, klen);
+                kc->k[ki].len = (uint8_t)klen;
+                kc->k[ki].e = e;
+            } else {
+                kc->k[ki].len = 0;
+            }
+        }
+    have_key:;
         const char *vs = p;
         if (e && e->prefix && *p == '{' && depth < 16) {
             /* Descend: the path of this object is e->path. */
@@ -470,7 +497,17 @@ bad:
 int dm__json_extract(const char *p, size_t n, const struct dm__keyset *ks, struct dm__val *vals,
                      size_t *errpos)
 {
-    struct xstate x = {p, p + n, ks, vals, 0, p};
+    return dm__json_extract_cached(p, n, ks, vals, NULL, errpos);
+}
+
+int dm__json_extract_cached(const char *p, size_t n, const struct dm__keyset *ks,
+                            struct dm__val *vals, struct dm__keycache *kc, size_t *errpos)
+{
+    if (kc && kc->ks != ks) {
+        memset(kc, 0, sizeof(*kc));
+        kc->ks = ks;
+    }
+    struct xstate x = {p, p + n, ks, kc, vals, 0, p};
     const char *q = skip_ws(p, p + n);
     if (q >= x.end || *q != '{') {
         *errpos = (size_t)(q - p);

@@ -91,6 +91,7 @@ struct chunk {
     uint64_t records;
     int err;
     struct dm__coerce co;
+    struct dm__keycache kc;
     struct dm__val vals[DM_MAP_MAX_FIELDS];
     struct dm__val cells[MAX_CELLS];
 };
@@ -228,7 +229,7 @@ static int json_record(struct chunk *c, uint64_t line, const char *rec, size_t l
     const struct dm_ingest_map *m = c->fi->map;
     memset(c->vals, 0, m->nfields * sizeof(c->vals[0]));
     size_t errpos = 0;
-    int rj = dm__json_extract(rec, len, &m->keys, c->vals, &errpos);
+    int rj = dm__json_extract_cached(rec, len, &m->keys, c->vals, &c->kc, &errpos);
     if (rj) {
         char d[64];
         snprintf(d, sizeof(d), "at byte %zu", errpos + 1);
