@@ -8,7 +8,7 @@
  * and the --rejects file, batches to the Parquet writer(s), whose row-group encoding runs on
  * the pool too. So reading, parsing and writing overlap and no single thread is the
  * bottleneck. The calling thread reuses a chunk once it has been consumed; at most
- * 2 * threads + 2 chunks exist at once, which bounds memory whatever the input size.
+ * 3 * threads + 2 chunks exist at once, which bounds memory whatever the input size.
  *
  * Line numbers: workers count lines relative to their chunk; the consumer, which sees the
  * chunks of a file in order, turns them into file line numbers.
@@ -1429,7 +1429,7 @@ int dm_convert(const struct dm_convert_opts *o, struct dm_convert_stats *st, str
         rc = dm_error_set(err, -ENOMEM, "cannot start %u threads", threads);
         goto out;
     }
-    r.n = 2 * (size_t)threads + 2;
+    r.n = 3 * (size_t)threads + 2; /* room to keep parsing while a row group is encoded */
     r.v = dm_calloc(r.n, sizeof(*r.v));
     fs.carry = dm_malloc(cv.chunk_bytes + PAD);
     if (!r.v || !fs.carry) {
