@@ -158,7 +158,7 @@ struct dm_convert_opts {
     int64_t tz_fixed_s; /* else: their fixed UTC offset in seconds */
     int keep_going;     /* an unreadable input is reported and skipped */
     size_t max_line;    /* 0 = 1 MiB */
-    size_t chunk_bytes; /* 0 = 8 MiB */
+    size_t chunk_bytes; /* 0 = 2 MiB (at least 2 * max_line + 2) */
     const volatile sig_atomic_t *cancel; /* set by a signal handler to stop */
     dm_progress_fn progress;
     void *progress_ctx;

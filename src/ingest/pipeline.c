@@ -8,7 +8,7 @@
  * and the --rejects file, batches to the Parquet writer(s), whose row-group encoding runs on
  * the pool too. So reading, parsing and writing overlap and no single thread is the
  * bottleneck. The calling thread reuses a chunk once it has been consumed; at most
- * 3 * threads + 2 chunks exist at once, which bounds memory whatever the input size.
+ * 3 * threads + 2 chunks of 2 MiB exist at once, which bounds memory whatever the input.
  *
  * Line numbers: workers count lines relative to their chunk; the consumer, which sees the
  * chunks of a file in order, turns them into file line numbers.
@@ -38,6 +38,14 @@
 #define PAD 64
 #define MAX_OPEN_PARTS 8
 #define ROW_GROUP_ROWS (128 * 1024)
+/* Chunks are small so that a chunk is still in the cache when a worker parses it (the
+ * reader stays at most READ_AHEAD(threads) chunks ahead of the parsers) and so that little
+ * memory is touched at all (first-touch page faults are costly, in VMs especially); a few
+ * more than the readers and workers need, so that parsed chunks can pile up while the
+ * consumer encodes a row group. */
+#define CHUNK_BYTES ((size_t)2 << 20)
+#define RING_CHUNKS(threads) (3 * (size_t)(threads) + 2)
+#define READ_AHEAD(threads) (2 * (size_t)(threads))
 
 struct fileinfo {
     const char *path;
@@ -114,7 +122,7 @@ struct conv {
     struct dm_convert_stats *st;
     struct dm_error *err;
     struct dm_pool *pool;
-    size_t max_line, chunk_bytes;
+    size_t max_line, chunk_bytes, read_ahead;
     struct dm_ingest_map *maps[16];
     size_t nmaps;
     const struct dm_ingest_map *schema_map; /* decides extra columns */
@@ -138,6 +146,7 @@ struct conv {
     struct ring *ring;
     size_t cons_idx;   /* ring slot of the next chunk to consume */
     int consuming;     /* a thread is consuming */
+    size_t unparsed;   /* chunks queued and not yet parsed */
     int cons_failed;   /* consumption stopped: later chunks are dropped */
     uint64_t cons_line; /* file line number of the next chunk's first line */
     struct dm_error cons_err;
@@ -746,6 +755,7 @@ static void try_consume(struct conv *cv, struct chunk *done)
 {
     pthread_mutex_lock(&cv->mu);
     done->state = CH_PARSED;
+    cv->unparsed--;
     if (cv->consuming) {
         pthread_mutex_unlock(&cv->mu);
         return;
@@ -1211,6 +1221,26 @@ static int drain_one(struct conv *cv, struct ring *r)
     return rc;
 }
 
+/* Keeps the reader at most READ_AHEAD chunks ahead of the parsers: waits for (or runs here)
+ * the oldest chunk not parsed yet. */
+static void wait_read_ahead(struct conv *cv, struct ring *r)
+{
+    for (;;) {
+        struct chunk *oldest = NULL;
+        pthread_mutex_lock(&cv->mu);
+        if (cv->unparsed >= cv->read_ahead)
+            for (size_t i = 0; i < r->count && !oldest; i++) {
+                struct chunk *c = r->v[(r->head + i) % r->n];
+                if (c->state == CH_QUEUED)
+                    oldest = c;
+            }
+        pthread_mutex_unlock(&cv->mu);
+        if (!oldest)
+            return;
+        dm_pool_wait(cv->pool, &oldest->job);
+    }
+}
+
 static int canceled(const struct conv *cv)
 {
     return cv->o->cancel && *cv->o->cancel;
@@ -1241,6 +1271,7 @@ static int convert_file(struct conv *cv, struct ring *r, const char *path, struc
             break;
         }
         struct chunk *c;
+        wait_read_ahead(cv, r);
         if (r->count == r->n && (rc = drain_one(cv, r)))
             break;
         size_t slot = (r->head + r->count) % r->n;
@@ -1267,6 +1298,7 @@ static int convert_file(struct conv *cv, struct ring *r, const char *path, struc
         r->count++;
         pthread_mutex_lock(&cv->mu);
         c->state = CH_QUEUED;
+        cv->unparsed++;
         pthread_mutex_unlock(&cv->mu);
         dm_pool_submit(cv->pool, &c->job, 1, parse_chunk, c);
         if (fs->eof && fs->ncarry == 0 && !fs->long_line)
@@ -1395,7 +1427,7 @@ int dm_convert(const struct dm_convert_opts *o, struct dm_convert_stats *st, str
     cv.st = st;
     cv.err = err;
     cv.max_line = o->max_line ? o->max_line : (1 << 20);
-    cv.chunk_bytes = o->chunk_bytes ? o->chunk_bytes : (8 << 20);
+    cv.chunk_bytes = o->chunk_bytes ? o->chunk_bytes : CHUNK_BYTES;
     if (cv.chunk_bytes < 2 * cv.max_line + 2)
         cv.chunk_bytes = 2 * cv.max_line + 2;
     dm_buf_init(&cv.mapdesc, 1 << 20);
@@ -1429,7 +1461,8 @@ int dm_convert(const struct dm_convert_opts *o, struct dm_convert_stats *st, str
         rc = dm_error_set(err, -ENOMEM, "cannot start %u threads", threads);
         goto out;
     }
-    r.n = 3 * (size_t)threads + 2; /* room to keep parsing while a row group is encoded */
+    r.n = RING_CHUNKS(threads);
+    cv.read_ahead = READ_AHEAD(threads);
     r.v = dm_calloc(r.n, sizeof(*r.v));
     fs.carry = dm_malloc(cv.chunk_bytes + PAD);
     if (!r.v || !fs.carry) {
