@@ -491,6 +491,10 @@ static int open_writer(struct conv *cv, const char *path, struct dm_pq_writer **
      * they are encoded, dictionaries are tried on fewer values, and readers get more units
      * to spread over threads. Files are within a few percent of 1 M-row groups. */
     wo.row_group_rows = ROW_GROUP_ROWS;
+    /* zstd level 2: ~10% less CPU for the whole convert than level 3, files ~1% larger
+     * (still smaller than DuckDB's level-3 files of the same columns). */
+    if (wo.codec == DM_PQ_ZSTD)
+        wo.level = 2;
     struct dm_pq_kv kv[1] = {{"datamate.version", cv->o->version ? cv->o->version : "?"}};
     wo.kv = kv;
     wo.nkv = 1;
