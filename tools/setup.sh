@@ -4,7 +4,7 @@
 set -eu
 cd "$(dirname "$0")/.."
 
-PKGS="build-essential pkg-config clang libclang-rt-14-dev libzstd-dev libsnappy-dev zlib1g-dev liblz4-dev libmicrohttpd-dev libcmocka-dev nodejs npm chromium"
+PKGS="build-essential pkg-config clang libclang-rt-14-dev libzstd-dev libsnappy-dev zlib1g-dev liblz4-dev libmicrohttpd-dev libcmocka-dev nodejs npm chromium tzdata"
 [ -n "${DM_SETUP_EXTRA:-}" ] && PKGS="$PKGS $DM_SETUP_EXTRA"
 
 missing=""

@@ -23,6 +23,7 @@ void dm_hunt_config_init(struct dm_hunt_config *c)
     c->bh_end_min = 19 * 60;
     c->bh_days = 0x3e; /* Monday..Friday */
     c->tz_offset_min = 0;
+    dm_tz_init_fixed(&c->tz, 0);
     c->off_hours_ratio = 3;
     c->elephant_bytes = UINT64_C(1) << 30;
     c->long_conn_ms = 3600 * 1000;
@@ -41,6 +42,7 @@ void dm_hunt_config_release(struct dm_hunt_config *c)
     dm_cidr_set_release(&c->approved_resolvers);
     dm_cidr_set_release(&c->allow_cidrs);
     dm_cidr_set_release(&c->server_networks);
+    dm_tz_release(&c->tz);
 }
 
 static int digits(const char *s, size_t n, int *v)
@@ -280,6 +282,37 @@ static int parse_thresholds(struct dm_hunt_config *c, const struct dm_json *v,
     return rc;
 }
 
+/* "UTC", a fixed offset ("+02:00") or a zone name ("Europe/Berlin", from tzdata). */
+static int parse_timezone(struct dm_hunt_config *c, const struct dm_json *e,
+                          struct dm_error *err)
+{
+    if (e->type != DM_JSON_STR)
+        return dm_error_set(err, -EINVAL,
+                            "'hunt.timezone' must be a string: \"UTC\", an offset like "
+                            "\"+02:00\" or a zone name like \"Europe/Berlin\"");
+    int off;
+    if (!dm_hunt_parse_tz(e->str, e->len, &off)) {
+        dm_tz_release(&c->tz);
+        c->tz_offset_min = off;
+        dm_tz_init_fixed(&c->tz, off * 60);
+        return 0;
+    }
+    struct dm_tz tz;
+    int rc = dm_tz_load(&tz, DM_ZONEINFO_DIR, e->str, e->len, err);
+    if (rc) {
+        if (rc != -ENOMEM)
+            rc = -EINVAL;
+        dm_error_prefix(err, "'hunt.timezone'");
+        if (err)
+            err->code = rc;
+        return rc;
+    }
+    dm_tz_release(&c->tz);
+    c->tz = tz;
+    c->tz_offset_min = 0;
+    return 0;
+}
+
 int dm_hunt_config_parse(struct dm_hunt_config *c, const struct dm_json *hunt,
                          const struct dm_config *cfg, struct dm_error *err)
 {
@@ -294,11 +327,9 @@ int dm_hunt_config_parse(struct dm_hunt_config *c, const struct dm_json *hunt,
             rc = parse_thresholds(c, e, err);
         else if (!strcmp(e->key, "business_hours"))
             rc = parse_bh(c, e, err);
-        else if (!strcmp(e->key, "timezone")) {
-            if (e->type != DM_JSON_STR || dm_hunt_parse_tz(e->str, e->len, &c->tz_offset_min))
-                return dm_error_set(err, -EINVAL,
-                                    "'hunt.timezone' must be \"UTC\" or an offset like \"+02:00\"");
-        } else if (!strcmp(e->key, "approved_resolvers"))
+        else if (!strcmp(e->key, "timezone"))
+            rc = parse_timezone(c, e, err);
+        else if (!strcmp(e->key, "approved_resolvers"))
             rc = cidr_list(e, "approved_resolvers", &c->approved_resolvers, cfg, err);
         else if (!strcmp(e->key, "server_networks"))
             rc = cidr_list(e, "server_networks", &c->server_networks, cfg, err);

@@ -344,33 +344,6 @@ static void robust_stats(double *v, size_t n, double *med, double *mad, double *
     *mad = dm__hunt_mad(v, n, *med);
 }
 
-/* Business hours (in hours) within [a, b] µs. */
-static double business_hours_between(const struct dm__hunt_bh *bh, int64_t a, int64_t b)
-{
-    if (b <= a)
-        return 0;
-    const int64_t day_us = INT64_C(86400000000), min_us = INT64_C(60000000);
-    int64_t tz = (int64_t)bh->tz_min * min_us;
-    int64_t la = a + tz, lb = b + tz; /* local µs */
-    int64_t d0 = la / day_us - (la % day_us < 0), d1 = lb / day_us - (lb % day_us < 0);
-    if (d1 - d0 > 366 * 50) /* absurd spans: cap the walk */
-        d1 = d0 + 366 * 50;
-    double total = 0;
-    for (int64_t d = d0; d <= d1; d++) {
-        int64_t wd = ((d % 7) + 7 + 4) % 7;
-        if (!((bh->days >> wd) & 1))
-            continue;
-        int64_t s = d * day_us + bh->start_min * min_us, e = d * day_us + bh->end_min * min_us;
-        if (s < la)
-            s = la;
-        if (e > lb)
-            e = lb;
-        if (e > s)
-            total += (double)(e - s) / 3.6e9;
-    }
-    return total;
-}
-
 /* IP text comparison for deterministic ties. */
 static int cmp_ip_text(const struct dm_hunt_flows *f, uint32_t a, uint32_t b)
 {
@@ -674,7 +647,8 @@ static int prepare(struct dm__hunt_ctx *x)
     x->bh.start_min = c->bh_start_min;
     x->bh.end_min = c->bh_end_min;
     x->bh.days = c->bh_days;
-    x->bh.tz_min = c->tz_offset_min;
+    x->bh.tz = c->tz.n ? &c->tz : NULL;
+    x->bh.tz_min = c->tz.n ? 0 : c->tz.off0 ? c->tz.off0 / 60 : c->tz_offset_min;
     return 0;
 }
 
@@ -724,7 +698,7 @@ int dm_hunt_run(const struct dm_hunt_flows *f, const struct dm_hunt_config *c,
         x.data_start = f->ts[f->sel ? f->sel[0] : 0];
         x.data_end = f->ts[f->sel ? f->sel[n - 1] : n - 1];
     }
-    x.in_hours_total = business_hours_between(&x.bh, x.data_start, x.data_end);
+    x.in_hours_total = dm__hunt_bh_hours(&x.bh, x.data_start, x.data_end);
 
     x.rowpart = dm_malloc(n ? n : 1);
     if (!x.rowpart) {

@@ -54,6 +54,38 @@ enum dm_hunt_role { DM_HUNT_ROLE_NONE, DM_HUNT_ROLE_DB, DM_HUNT_ROLE_MAIL, DM_HU
 /* Names of the evidence numbers of a kind, NULL-terminated. */
 const char *const *dm_hunt_evidence_names(int kind);
 
+/* ---- time zones ----
+ * A time zone as the UTC offsets it uses over time: off0 before at[0], off[i] from at[i]
+ * (seconds since the epoch, ascending) on. Named zones come from TZif files (RFC 8536,
+ * version 2+: the 64-bit table, then the footer's POSIX TZ rule expanded up to the year
+ * 2200); a fixed offset has n = 0. Caller storage; dm_tz_release() frees the arrays. */
+#define DM_TZ_MAX_NAME 64
+#define DM_ZONEINFO_DIR "/usr/share/zoneinfo"
+
+struct dm_tz {
+    char name[DM_TZ_MAX_NAME + 1]; /* "Europe/Berlin", "+02:00", "UTC" */
+    int32_t off0;                  /* seconds east of UTC */
+    size_t n;
+    int64_t *at;
+    int32_t *off;
+};
+
+/* A fixed offset (seconds east of UTC); no allocation. */
+void dm_tz_init_fixed(struct dm_tz *tz, int32_t offset_s);
+void dm_tz_release(struct dm_tz *tz);
+/* UTC offset in seconds in effect at t (seconds since the epoch, UTC). */
+int32_t dm_tz_offset(const struct dm_tz *tz, int64_t t);
+/* Parses TZif bytes (untrusted: every count and length is checked). Returns 0,
+ * DM_ECORRUPT, DM_EUNSUPPORTED (version 1) or -ENOMEM; err->offset is the byte offset. */
+int dm_tz_parse(struct dm_tz *tz, const uint8_t *data, size_t len, struct dm_error *err);
+/* 1 when name may name a zone file: letters, digits, "/_-+." only, no "..", no leading
+ * "/" or ".", no empty component, at most DM_TZ_MAX_NAME bytes. */
+int dm_tz_name_valid(const char *name, size_t n);
+/* Reads DIR/NAME (DM_ZONEINFO_DIR for the system's tzdata). Returns 0, -EINVAL (bad name),
+ * -ENOENT (no such zone), -EIO, or dm_tz_parse()'s codes; the message names the zone. */
+int dm_tz_load(struct dm_tz *tz, const char *dir, const char *name, size_t n,
+               struct dm_error *err);
+
 /* Thresholds and allowlists; dm_hunt_config_init() sets the documented defaults, and
  * dm_hunt_config_parse() overrides them from the config file's "hunt" object. */
 struct dm_hunt_config {
@@ -66,7 +98,8 @@ struct dm_hunt_config {
     int bh_start_min;          /* business hours start, minutes after local midnight (480) */
     int bh_end_min;            /* end (1140 = 19:00) */
     uint8_t bh_days;           /* bit d set = weekday d (0 = Sunday) is a business day */
-    int tz_offset_min;         /* local time = UTC + offset, default 0 */
+    int tz_offset_min;         /* fixed offset: local time = UTC + offset, default 0 */
+    struct dm_tz tz;           /* "timezone": a fixed offset or a named zone (DST), default UTC */
     double off_hours_ratio;    /* off-hours window vs average in-hours day, default 3 */
     uint64_t elephant_bytes;   /* per flow / per (pair, hour), default 1 GiB */
     int64_t long_conn_ms;      /* long connection, default 1 h */

@@ -34,12 +34,16 @@ double dm__hunt_pcr(uint64_t out, uint64_t in);
 double dm__hunt_logb(uint64_t x);
 
 /* Business hours. A time is in business hours when its local weekday is in days and its
- * local minute of day is in [start_min, end_min). Local = UTC + tz_min. */
+ * local minute of day is in [start_min, end_min). Local = UTC + tz_min, or, when tz is set,
+ * UTC + the zone's offset at that time (daylight saving time). */
 struct dm__hunt_bh {
     int start_min, end_min;
     uint8_t days; /* bit 0 = Sunday */
     int tz_min;
+    const struct dm_tz *tz; /* borrowed, nullable */
 };
+/* Business hours (in hours) within [a, b] µs UTC. */
+double dm__hunt_bh_hours(const struct dm__hunt_bh *bh, int64_t a, int64_t b);
 /* 1 when ts (µs UTC) is inside business hours. */
 int dm__hunt_bh_inside(const struct dm__hunt_bh *bh, int64_t ts_us);
 /* The off-hours period containing ts (which must be outside business hours): its start and

@@ -133,7 +133,10 @@ static int64_t floor_div(int64_t a, int64_t b)
 /* Local minutes since the epoch. */
 static int64_t local_minutes(const struct dm__hunt_bh *bh, int64_t ts_us)
 {
-    return floor_div(ts_us, US_PER_MIN) + bh->tz_min;
+    if (!bh->tz)
+        return floor_div(ts_us, US_PER_MIN) + bh->tz_min;
+    int64_t off = dm_tz_offset(bh->tz, floor_div(ts_us, 1000000));
+    return floor_div(ts_us + off * 1000000, US_PER_MIN);
 }
 
 static int is_bday(const struct dm__hunt_bh *bh, int64_t day)
@@ -151,10 +154,41 @@ int dm__hunt_bh_inside(const struct dm__hunt_bh *bh, int64_t ts_us)
     return is_bday(bh, day) && m >= bh->start_min && m < bh->end_min;
 }
 
-/* Local minute → UTC µs. */
+/* Local minute → UTC µs. Across a DST change the offset of the result is used: a local time
+ * in the spring gap maps to the moment after the change, one repeated in autumn to its
+ * first occurrence's offset guess (either is a business-hours boundary within an hour). */
 static int64_t to_utc_us(const struct dm__hunt_bh *bh, int64_t local_min)
 {
-    return (local_min - bh->tz_min) * US_PER_MIN;
+    if (!bh->tz)
+        return (local_min - bh->tz_min) * US_PER_MIN;
+    int64_t l = local_min * 60;
+    int64_t t1 = l - dm_tz_offset(bh->tz, l);
+    int64_t t2 = l - dm_tz_offset(bh->tz, t1);
+    return t2 * 1000000;
+}
+
+double dm__hunt_bh_hours(const struct dm__hunt_bh *bh, int64_t a, int64_t b)
+{
+    if (b <= a)
+        return 0;
+    int64_t d0 = floor_div(local_minutes(bh, a), MIN_PER_DAY);
+    int64_t d1 = floor_div(local_minutes(bh, b), MIN_PER_DAY);
+    if (d1 - d0 > 366 * 50) /* absurd spans: cap the walk */
+        d1 = d0 + 366 * 50;
+    double total = 0;
+    for (int64_t d = d0; d <= d1; d++) {
+        if (!is_bday(bh, d))
+            continue;
+        int64_t s = to_utc_us(bh, d * MIN_PER_DAY + bh->start_min);
+        int64_t e = to_utc_us(bh, d * MIN_PER_DAY + bh->end_min);
+        if (s < a)
+            s = a;
+        if (e > b)
+            e = b;
+        if (e > s)
+            total += (double)(e - s) / 3.6e9;
+    }
+    return total;
 }
 
 void dm__hunt_bh_period(const struct dm__hunt_bh *bh, int64_t ts_us, int64_t *start,

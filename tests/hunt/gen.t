@@ -58,6 +58,28 @@ function dataset(seed, schema, rows) {
   ok(res.findings.every((f, i) => f.score >= 0 && f.score <= 100 &&
                          (i === 0 || res.findings[i - 1].score >= f.score)),
      `${tag}: scores in 0..100 and ranked`);
+  if (seed === 1) {
+    // a named time zone (DST rules from tzdata): the night upload stays off hours in Berlin
+    // (01:33 UTC = 02:33 CET); an unknown zone is an error naming it
+    const c = JSON.parse(fs.readFileSync(path.join(dir, cfg)));
+    c.hunt = { ...(c.hunt || {}), timezone: 'Europe/Berlin' };
+    fs.writeFileSync(path.join(dir, 'tz.json'), JSON.stringify(c));
+    const tz = JSON.parse(run(['hunt', pq, '--config', 'tz.json', '--format', 'json', '--limit', '10']));
+    const night = t.scenarios.find((s) => s.kind === 'night_upload');
+    ok(tz.findings.some((f) => f.kind === 'off_hours' && f.host === night.host && f.peers.includes(night.peer)),
+       `${tag}: timezone Europe/Berlin: the night upload is still a top-10 off_hours finding`);
+    c.hunt.timezone = 'Europe/Atlantis';
+    fs.writeFileSync(path.join(dir, 'tz.json'), JSON.stringify(c));
+    let msg = '', code = 0;
+    try {
+      execFileSync(bin, ['hunt', pq, '--config', 'tz.json'], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
+    } catch (e) {
+      code = e.status;
+      msg = e.stderr.toString();
+    }
+    ok(code !== 0 && msg.includes("unknown time zone 'Europe/Atlantis'"),
+       `${tag}: an unknown time zone is an error naming it (exit ${code}: ${msg.trim()})`);
+  }
   ok(Array.isArray(res.hosts) && res.hosts.length > 0 &&
      res.hosts.every((h) => typeof h.host === 'string' && Array.isArray(h.kinds)),
      `${tag}: hosts roll-up`);

@@ -110,7 +110,7 @@ static void test_pcr_prevalence(void **state)
 static void test_business_hours(void **state)
 {
     (void)state;
-    struct dm__hunt_bh bh = {8 * 60, 19 * 60, 0x3e, 0};
+    struct dm__hunt_bh bh = {8 * 60, 19 * 60, 0x3e, 0, NULL};
     /* Fri 2026-11-27 10:00 UTC = 1795773600 */
     assert_true(dm__hunt_bh_inside(&bh, S(1795773600)));
     /* Sat 10:00 */
@@ -120,11 +120,11 @@ static void test_business_hours(void **state)
     assert_false(dm__hunt_bh_inside(&bh, S(1795773600 - 2 * 3600 - 60)));
     assert_true(dm__hunt_bh_inside(&bh, S(1795773600 - 2 * 3600)));
     /* UTC+2: Fri 07:00 UTC is 09:00 local (inside), Fri 17:30 UTC is 19:30 local (outside) */
-    struct dm__hunt_bh bh2 = {8 * 60, 19 * 60, 0x3e, 120};
+    struct dm__hunt_bh bh2 = {8 * 60, 19 * 60, 0x3e, 120, NULL};
     assert_true(dm__hunt_bh_inside(&bh2, S(1795773600 - 3 * 3600)));
     assert_false(dm__hunt_bh_inside(&bh2, S(1795773600 + 7 * 3600 + 1800)));
     /* UTC-5: Sat 02:00 UTC is Fri 21:00 local → outside; Mon 13:00 UTC = 08:00 local */
-    struct dm__hunt_bh bh3 = {8 * 60, 19 * 60, 0x3e, -300};
+    struct dm__hunt_bh bh3 = {8 * 60, 19 * 60, 0x3e, -300, NULL};
     assert_false(dm__hunt_bh_inside(&bh3, S(1795860000 - 8 * 3600)));
     int64_t mon_13 = 1795860000 + 2 * 86400 + 3 * 3600;
     assert_true(dm__hunt_bh_inside(&bh3, S(mon_13)));
@@ -144,7 +144,7 @@ static void test_business_hours(void **state)
     dm__hunt_bh_period(&bh, S(1795773600 + 10 * 3600), &a2, &b2);
     assert_true(a2 == a && b2 == b);
     /* no business day at all: one endless period */
-    struct dm__hunt_bh none = {8 * 60, 19 * 60, 0, 0};
+    struct dm__hunt_bh none = {8 * 60, 19 * 60, 0, 0, NULL};
     dm__hunt_bh_period(&none, S(1795860000), &a, &b);
     assert_true(a == INT64_MIN && b == INT64_MAX);
 }
