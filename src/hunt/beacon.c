@@ -8,11 +8,6 @@
 #include "hunt_int.h"
 #include "banned.h"
 
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
 
 double dm__hunt_beacon_hist(const uint32_t c[DM_HUNT_BEACON_BINS], double *cv_out,
                             double *bimodal_out)
@@ -113,14 +108,14 @@ void dm__hunt_beacon_score(const double *ts_s, const double *bytes, size_t n, do
     size_t ng = n - 1;
     for (size_t i = 0; i < ng; i++)
         a[i] = ts_s[i + 1] - ts_s[i];
-    qsort(a, ng, sizeof(*a), cmp_double);
+    dm__hunt_sort_d(a, ng);
     o->gap_median = dm__hunt_quantile(a, ng, 0.5);
     o->ts_skew = dm__hunt_bowley(a, ng);
     o->ts_madm = dm__hunt_madm_score(a, ng, b);
     o->ts_score = ((1 - fabs(o->ts_skew)) + o->ts_madm) / 2;
     /* data size */
     memcpy(a, bytes, n * sizeof(*a));
-    qsort(a, n, sizeof(*a), cmp_double);
+    dm__hunt_sort_d(a, n);
     o->bytes_median = dm__hunt_quantile(a, n, 0.5);
     o->ds_skew = dm__hunt_bowley(a, n);
     o->ds_madm = dm__hunt_madm_score(a, n, b);

@@ -44,7 +44,6 @@ static void part_release(struct dm__hunt_part *p)
 {
     dm_free(p->slots);
     dm_free(p->pairs);
-    dm_free(p->rows);
     dm_free(p->rowpair);
     dm_free(p->g.ts);
     dm_free(p->g.out);
@@ -140,12 +139,13 @@ static int port_allowed(const struct dm__hunt_ctx *x, const struct dm_hunt_flows
 static int aggregate(struct dm__hunt_ctx *x, struct dm__hunt_part *p, uint32_t pi)
 {
     const struct dm_hunt_flows *f = x->f;
-    size_t n = f->sel ? f->nsel : f->n;
-    const uint8_t *rp = x->rowpart;
-    for (size_t k = 0; k < n; k++) {
-        if (rp[k] != pi)
-            continue;
-        size_t r = f->sel ? f->sel[k] : k;
+    p->rows = x->prows + x->part_start[pi];
+    p->nrows = x->part_start[pi + 1] - x->part_start[pi];
+    p->rowpair = dm_malloc((p->nrows ? p->nrows : 1) * sizeof(*p->rowpair));
+    if (!p->rowpair)
+        return -ENOMEM;
+    for (size_t k = 0; k < p->nrows; k++) {
+        size_t r = p->rows[k];
         uint32_t s = f->src[r], d = f->dst[r];
         uint8_t si = f->ip_class[s];
         uint32_t host = si ? s : d, peer = si ? d : s;
@@ -164,22 +164,7 @@ static int aggregate(struct dm__hunt_ctx *x, struct dm__hunt_part *p, uint32_t p
             pr->in_init += in;
             pr->flows_init++;
         }
-        if (p->nrows == p->cap_rows) {
-            /* first guess: an even share of the rows */
-            size_t nc = p->cap_rows ? p->cap_rows * 2 : n / x->nparts + n / (4 * x->nparts) + 4096;
-            uint32_t *a = dm_reallocarray(p->rows, nc, sizeof(*a));
-            if (!a)
-                return -ENOMEM;
-            p->rows = a;
-            uint32_t *b = dm_reallocarray(p->rowpair, nc, sizeof(*b));
-            if (!b)
-                return -ENOMEM;
-            p->rowpair = b;
-            p->cap_rows = nc;
-        }
-        p->rows[p->nrows] = (uint32_t)r;
-        p->rowpair[p->nrows] = (uint32_t)idx;
-        p->nrows++;
+        p->rowpair[k] = (uint32_t)idx;
     }
     /* group the rows by pair, keeping ts order inside each pair, gathering the columns */
     size_t nr = p->nrows ? p->nrows : 1;
@@ -218,9 +203,9 @@ static int aggregate(struct dm__hunt_ctx *x, struct dm__hunt_part *p, uint32_t p
     }
     for (size_t i = 0; i < p->npairs; i++)
         p->pairs[i].off -= p->pairs[i].flows;
-    dm_free(p->rows);
     dm_free(p->rowpair);
-    p->rows = p->rowpair = NULL;
+    p->rows = NULL;
+    p->rowpair = NULL;
     dm_free(p->slots);
     p->slots = NULL;
     p->nslots = 0;
@@ -302,6 +287,7 @@ static void task_rowpart(void *ctx, size_t task, unsigned worker)
     size_t n = f->sel ? f->nsel : f->n, per = (n + x->nchunks - 1) / x->nchunks;
     size_t a = task * per, b = a + per < n ? a + per : n;
     uint8_t *rp = x->rowpart;
+    uint32_t *cnt = x->chunk_counts + task * x->nparts;
     for (size_t k = a; k < b; k++) {
         size_t r = f->sel ? f->sel[k] : k;
         uint32_t s = f->src[r], d = f->dst[r];
@@ -312,7 +298,27 @@ static void task_rowpart(void *ctx, size_t task, unsigned worker)
         uint32_t host = si ? s : d, peer = si ? d : s;
         if (x->ip_allowed[peer] || port_allowed(x, f, r))
             continue;
-        rp[k] = (uint8_t)part_of(host, x->nparts);
+        uint8_t pi = (uint8_t)part_of(host, x->nparts);
+        rp[k] = pi;
+        cnt[pi]++;
+    }
+}
+
+/* Scatters the chunk's rows to their partition's run of prows (a stable radix pass, so
+ * every partition lists its rows in ts order). */
+static void task_scatter(void *ctx, size_t task, unsigned worker)
+{
+    (void)worker;
+    struct dm__hunt_ctx *x = ctx;
+    const struct dm_hunt_flows *f = x->f;
+    size_t n = f->sel ? f->nsel : f->n, per = (n + x->nchunks - 1) / x->nchunks;
+    size_t a = task * per, b = a + per < n ? a + per : n;
+    const uint8_t *rp = x->rowpart;
+    uint32_t *pos = x->chunk_counts + task * x->nparts; /* start offsets by now */
+    for (size_t k = a; k < b; k++) {
+        if (rp[k] == 255)
+            continue;
+        x->prows[pos[rp[k]]++] = (uint32_t)(f->sel ? f->sel[k] : k);
     }
 }
 
@@ -682,10 +688,14 @@ int dm_hunt_run(const struct dm_hunt_flows *f, const struct dm_hunt_config *c,
     memset(&x, 0, sizeof(x));
     x.f = f;
     x.c = c;
-    x.nparts = (size_t)dm_pool_size(pool) * 4;
+    size_t n = f->sel ? f->nsel : f->n;
+    /* partitions of about 100k flows, so that a partition's pair table and gathered columns
+     * stay in the cache while they are built (at least 4 per thread, at most 255) */
+    x.nparts = n / 100000;
+    if (x.nparts < (size_t)dm_pool_size(pool) * 4)
+        x.nparts = (size_t)dm_pool_size(pool) * 4;
     if (x.nparts > 255)
         x.nparts = 255;
-    size_t n = f->sel ? f->nsel : f->n;
     double *vals = NULL;
     x.parts = dm_calloc(x.nparts, sizeof(*x.parts));
     if (!x.parts) {
@@ -706,11 +716,39 @@ int dm_hunt_run(const struct dm_hunt_flows *f, const struct dm_hunt_config *c,
         goto oom;
     }
     x.nchunks = (n + 65535) / 65536;
+    x.chunk_counts = dm_calloc((x.nchunks ? x.nchunks : 1) * x.nparts, sizeof(*x.chunk_counts));
+    x.part_start = dm_calloc(x.nparts + 1, sizeof(*x.part_start));
+    if (!x.chunk_counts || !x.part_start) {
+        rc = -ENOMEM;
+        goto oom;
+    }
     if (x.nchunks)
         dm_pool_for(pool, x.nchunks, task_rowpart, &x);
-    dm_pool_for(pool, x.nparts, task_aggregate, &x);
+    /* prefix sums: partition-major, chunk order inside a partition */
+    size_t used = 0;
+    for (size_t pi = 0; pi < x.nparts; pi++) {
+        x.part_start[pi] = used;
+        for (size_t ch = 0; ch < x.nchunks; ch++) {
+            uint32_t k = x.chunk_counts[ch * x.nparts + pi];
+            x.chunk_counts[ch * x.nparts + pi] = (uint32_t)used;
+            used += k;
+        }
+    }
+    x.part_start[x.nparts] = used;
+    x.prows = dm_malloc((used ? used : 1) * sizeof(*x.prows));
+    if (!x.prows) {
+        rc = -ENOMEM;
+        goto oom;
+    }
+    if (x.nchunks)
+        dm_pool_for(pool, x.nchunks, task_scatter, &x);
     dm_free(x.rowpart);
     x.rowpart = NULL;
+    dm_free(x.chunk_counts);
+    x.chunk_counts = NULL;
+    dm_pool_for(pool, x.nparts, task_aggregate, &x);
+    dm_free(x.prows);
+    x.prows = NULL;
     size_t nhosts = 0, npairs = 0;
     for (size_t i = 0; i < x.nparts; i++) {
         if (x.parts[i].rc) {
@@ -790,6 +828,9 @@ oom:
     dm_free(x.peer_hosts);
     dm_free(x.peer_first);
     dm_free(x.rowpart);
+    dm_free(x.chunk_counts);
+    dm_free(x.prows);
+    dm_free(x.part_start);
     dm_free(vals);
     if (rc) {
         dm_hunt_result_release(r);

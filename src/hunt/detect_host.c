@@ -8,6 +8,7 @@
 
 #include "detect_int.h"
 #include "dm_alloc.h"
+#include "dm_hash.h"
 #include "banned.h"
 
 #define US_PER_S 1000000.0
@@ -264,22 +265,12 @@ static int detect_pcr(struct dm__hunt_ctx *x, struct dm__hunt_part *p,
 }
 
 /* ---- off_hours: the heaviest off-hours period against the in-hours rate ---- */
-struct offrec {
-    int64_t period;
-    int64_t ts;
+/* Off-hours bytes per period, in an open-addressing table keyed by the period's start
+ * (INT64_MAX = empty slot; a period start is never INT64_MAX). */
+struct offslot {
+    int64_t ps, pe;
     uint64_t out;
-    uint32_t peer;
 };
-
-static int cmp_offrec(const void *a, const void *b)
-{
-    const struct offrec *x = a, *y = b;
-    if (x->period != y->period)
-        return x->period < y->period ? -1 : 1;
-    if (x->peer != y->peer)
-        return x->peer < y->peer ? -1 : 1;
-    return (x->ts > y->ts) - (x->ts < y->ts);
-}
 
 static int detect_off_hours(struct dm__hunt_ctx *x, struct dm__hunt_part *p,
                             const struct dm__hunt_hostagg *h, struct ranked *rk)
@@ -287,51 +278,58 @@ static int detect_off_hours(struct dm__hunt_ctx *x, struct dm__hunt_part *p,
     const struct dm_hunt_config *c = x->c;
     if (h->out < c->min_bytes)
         return 0;
-    size_t nrec = 0;
     uint64_t in_out = 0;
-    if (scratch_2(p, h->flows * sizeof(struct offrec)))
+    size_t cap = 16;
+    while (cap < 2 * h->flows)
+        cap *= 2;
+    if (scratch_2(p, cap * sizeof(struct offslot)))
         return -ENOMEM;
-    struct offrec *rec = p->scratch2;
+    struct offslot *tab = p->scratch2;
+    for (size_t i = 0; i < cap; i++)
+        tab[i].ps = INT64_MAX;
+    size_t nper = 0;
     for (uint32_t i = 0; i < h->npairs; i++) {
         const struct dm__hunt_pair *pr = pair_at(p, h, i);
+        struct offslot *cur = NULL; /* the period of the previous flow (flows are in ts order) */
         for (uint32_t j = 0; j < pr->flows; j++) {
             size_t q = pr->off + j;
             uint64_t out = p->g.out[q];
             if (!out)
                 continue;
-            if (dm__hunt_bh_inside(&x->bh, p->g.ts[q])) {
+            int64_t ts = p->g.ts[q];
+            if (cur && ts >= cur->ps && ts < cur->pe) {
+                cur->out += out;
+                continue;
+            }
+            if (dm__hunt_bh_inside(&x->bh, ts)) {
                 in_out += out;
                 continue;
             }
             int64_t ps, pe;
-            dm__hunt_bh_period(&x->bh, p->g.ts[q], &ps, &pe);
-            rec[nrec].period = ps;
-            rec[nrec].ts = p->g.ts[q];
-            rec[nrec].out = out;
-            rec[nrec++].peer = pr->peer;
+            dm__hunt_bh_period(&x->bh, ts, &ps, &pe);
+            size_t k = dm_hash_u64((uint64_t)ps) & (cap - 1);
+            while (tab[k].ps != INT64_MAX && tab[k].ps != ps)
+                k = (k + 1) & (cap - 1);
+            if (tab[k].ps == INT64_MAX) {
+                tab[k] = (struct offslot){ps, pe, 0};
+                nper++;
+            }
+            cur = &tab[k];
+            cur->out += out;
         }
     }
-    if (!nrec)
+    if (!nper)
         return 0;
-    qsort(rec, nrec, sizeof(*rec), cmp_offrec);
-    size_t best = 0, best_end = 0;
-    uint64_t best_out = 0;
-    for (size_t i = 0; i < nrec;) {
-        size_t j = i;
-        uint64_t s = 0;
-        while (j < nrec && rec[j].period == rec[i].period)
-            s += rec[j++].out;
-        if (s > best_out) {
-            best_out = s;
-            best = i;
-            best_end = j;
-        }
-        i = j;
-    }
+    /* the heaviest period; ties go to the earliest */
+    const struct offslot *bp = NULL;
+    for (size_t i = 0; i < cap; i++)
+        if (tab[i].ps != INT64_MAX &&
+            (!bp || tab[i].out > bp->out || (tab[i].out == bp->out && tab[i].ps < bp->ps)))
+            bp = &tab[i];
+    uint64_t best_out = bp->out;
     if (best_out < c->min_bytes)
         return 0;
-    int64_t ps, pe;
-    dm__hunt_bh_period(&x->bh, rec[best].ts, &ps, &pe);
+    int64_t ps = bp->ps, pe = bp->pe;
     int64_t a = ps > x->data_start ? ps : x->data_start;
     int64_t b = pe < x->data_end ? pe : x->data_end;
     double hours = (double)(b - a) / 3.6e9;
@@ -346,21 +344,27 @@ static int detect_off_hours(struct dm__hunt_ctx *x, struct dm__hunt_part *p,
         return 0;
     struct dm_hunt_finding fd;
     finding_init(&fd, DM_HUNT_OFF_HOURS, h->host);
+    /* the period's bytes per peer, and its first and last flow */
     size_t n = 0;
     int64_t first = INT64_MAX, last = INT64_MIN;
-    for (size_t i = best; i < best_end;) {
-        size_t j = i;
-        uint64_t s = 0;
-        while (j < best_end && rec[j].peer == rec[i].peer) {
-            if (rec[j].ts < first)
-                first = rec[j].ts;
-            if (rec[j].ts > last)
-                last = rec[j].ts;
-            s += rec[j++].out;
+    for (uint32_t i = 0; i < h->npairs; i++) {
+        const struct dm__hunt_pair *pr = pair_at(p, h, i);
+        uint64_t sum = 0;
+        for (uint32_t j = 0; j < pr->flows; j++) {
+            size_t q = pr->off + j;
+            int64_t ts = p->g.ts[q];
+            if (!p->g.out[q] || ts < ps || ts >= pe)
+                continue;
+            if (ts < first)
+                first = ts;
+            if (ts > last)
+                last = ts;
+            sum += p->g.out[q];
         }
-        rk[n].peer = rec[i].peer;
-        rk[n++].v = s;
-        i = j;
+        if (sum) {
+            rk[n].peer = pr->peer;
+            rk[n++].v = sum;
+        }
     }
     set_peers(&fd, rk, n);
     fd.all_peers = 1;

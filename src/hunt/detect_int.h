@@ -39,9 +39,11 @@ struct dm__hunt_part {
     size_t nslots;
     struct dm__hunt_pair *pairs;
     size_t npairs, cap_pairs;
-    /* flows of the partition in ts order (row index, pair index) until gathered */
-    uint32_t *rows, *rowpair;
-    size_t nrows, cap_rows;
+    /* flows of the partition in ts order: row indexes (a slice of ctx.prows, borrowed) and
+     * their pair index, until gathered */
+    const uint32_t *rows;
+    uint32_t *rowpair;
+    size_t nrows;
     /* the partition's flows grouped by pair (pair.off), in ts order inside a pair, with the
      * columns the detections read gathered once (sequential reads afterwards) */
     struct {
@@ -75,6 +77,10 @@ struct dm__hunt_ctx {
     size_t nparts;
     uint8_t *rowpart; /* partition of each selected row, 255 = not used */
     size_t nchunks;   /* tasks computing rowpart */
+    uint32_t *chunk_counts; /* [nchunks][nparts] rows of each partition in each chunk, then
+                             * where the chunk's rows of that partition start in prows */
+    uint32_t *prows;        /* selected rows grouped by partition, ts order inside each */
+    size_t *part_start;     /* [nparts + 1] partition i = prows[part_start[i], [i + 1]) */
     uint8_t *ip_allowed;     /* [nips] external peer on the allowlist */
     uint8_t *ip_resolver;    /* [nips] approved resolver */
     uint8_t *ip_server;      /* [nips] role (config role or server network) */

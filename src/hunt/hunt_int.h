@@ -30,6 +30,8 @@ double dm__hunt_bowley(const double *sorted, size_t n);
 double dm__hunt_madm_score(const double *sorted, size_t n, double *scratch);
 /* Producer/consumer ratio (out - in) / (out + in) in [-1, 1]; 0 when both are 0. */
 double dm__hunt_pcr(uint64_t out, uint64_t in);
+/* Sorts v ascending (finite values; no allocation, O(n log n) worst case). */
+void dm__hunt_sort_d(double *v, size_t n);
 /* ln(1 + x). */
 double dm__hunt_logb(uint64_t x);
 

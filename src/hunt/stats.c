@@ -42,6 +42,88 @@ static double select_kth(double *v, size_t n, size_t k)
     return v[k];
 }
 
+static void sift_down(double *v, size_t i, size_t n)
+{
+    for (;;) {
+        size_t c = 2 * i + 1;
+        if (c >= n)
+            return;
+        if (c + 1 < n && v[c + 1] > v[c])
+            c++;
+        if (!(v[c] > v[i]))
+            return;
+        double t = v[i];
+        v[i] = v[c];
+        v[c] = t;
+        i = c;
+    }
+}
+
+static void heap_sort(double *v, size_t n)
+{
+    for (size_t i = n / 2; i-- > 0;)
+        sift_down(v, i, n);
+    for (size_t e = n; e-- > 1;) {
+        double t = v[0];
+        v[0] = v[e];
+        v[e] = t;
+        sift_down(v, 0, e);
+    }
+}
+
+/* Introsort: quicksort (median of three, Hoare partition: runs of equal values split
+ * evenly), insertion sort below 24 values, heap sort when the recursion gets too deep. */
+static void intro_sort(double *v, size_t n, int depth)
+{
+    while (n > 24) {
+        if (depth-- == 0) {
+            heap_sort(v, n);
+            return;
+        }
+        double a = v[0], b = v[n / 2], c = v[n - 1];
+        double pivot = a < b ? (b < c ? b : (a < c ? c : a)) : (a < c ? a : (b < c ? c : b));
+        size_t i = 0, j = n - 1;
+        for (;;) {
+            while (v[i] < pivot)
+                i++;
+            while (v[j] > pivot)
+                j--;
+            if (i >= j)
+                break;
+            double t = v[i];
+            v[i++] = v[j];
+            v[j--] = t;
+        }
+        /* [0, j] <= pivot <= [j + 1, n); recurse on the smaller side */
+        size_t left = j + 1;
+        if (left < n - left) {
+            intro_sort(v, left, depth);
+            v += left;
+            n -= left;
+        } else {
+            intro_sort(v + left, n - left, depth);
+            n = left;
+        }
+    }
+    for (size_t i = 1; i < n; i++) {
+        double x = v[i];
+        size_t j = i;
+        while (j > 0 && v[j - 1] > x) {
+            v[j] = v[j - 1];
+            j--;
+        }
+        v[j] = x;
+    }
+}
+
+void dm__hunt_sort_d(double *v, size_t n)
+{
+    int depth = 0;
+    for (size_t m = n; m > 1; m >>= 1)
+        depth += 2;
+    intro_sort(v, n, depth);
+}
+
 double dm__hunt_median(double *v, size_t n)
 {
     if (n == 0)

@@ -1,5 +1,6 @@
 /* The hunt statistics, checked against values computed by hand (see the comments). */
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "dm_hunt.h"
@@ -103,6 +104,38 @@ static void test_pcr_prevalence(void **state)
     NEAR(dm__hunt_rate_per_day(3600, 0, INT64_C(3600000000)), 86400);
     NEAR(dm__hunt_rate_per_day(100, 0, INT64_C(10000000)), 2400);
     NEAR(dm__hunt_rate_per_day(200, 0, INT64_C(7200000000)), 2400);
+}
+
+static int cmp_d(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+/* dm__hunt_sort_d against qsort on random, sorted, reversed, constant, few-distinct and
+ * organ-pipe inputs of many sizes. */
+static void test_sort(void **state)
+{
+    (void)state;
+    enum { MAX = 3000 };
+    static double a[MAX], b[MAX];
+    uint64_t r = 12345;
+    for (size_t n = 0; n < MAX; n = n < 64 ? n + 1 : n * 3 / 2) {
+        for (int shape = 0; shape < 6; shape++) {
+            for (size_t i = 0; i < n; i++) {
+                r = r * 6364136223846793005ull + 1442695040888963407ull;
+                double x = (double)(r >> 40);
+                a[i] = shape == 0 ? x : shape == 1 ? (double)i : shape == 2 ? (double)(n - i) :
+                       shape == 3 ? 7.0 : shape == 4 ? (double)((r >> 33) % 3) :
+                       (double)(i < n / 2 ? i : n - i);
+            }
+            memcpy(b, a, n * sizeof(*a));
+            dm__hunt_sort_d(a, n);
+            qsort(b, n, sizeof(*b), cmp_d);
+            if (n && memcmp(a, b, n * sizeof(*a)))
+                fail_msg("sort differs from qsort: n %zu shape %d", n, shape);
+        }
+    }
 }
 
 #define S(x) ((int64_t)(x) * 1000000)
@@ -264,6 +297,7 @@ int main(void)
         cmocka_unit_test(test_madm),
         cmocka_unit_test(test_pcr_prevalence),
         cmocka_unit_test(test_business_hours),
+        cmocka_unit_test(test_sort),
         cmocka_unit_test(test_beacon_hist_duration),
         cmocka_unit_test(test_beacon_score),
         cmocka_unit_test(test_tz_and_actions),
