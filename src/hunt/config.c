@@ -16,6 +16,7 @@ void dm_hunt_config_init(struct dm_hunt_config *c)
     c->z_threshold = 3.5;
     c->min_bytes = 50000000;
     c->pcr_threshold = 0.8;
+    c->pcr_shift = 0.5;
     c->prevalence = 0.02;
     c->beacon_min_score = 0.7;
     c->beacon_min_flows = 4;
@@ -254,6 +255,8 @@ static int parse_thresholds(struct dm_hunt_config *c, const struct dm_json *v,
             c->min_bytes = (uint64_t)x;
         else if (!strcmp(k, "pcr"))
             rc = num(e, key, -1, 1, &c->pcr_threshold, err);
+        else if (!strcmp(k, "pcr_shift"))
+            rc = num(e, key, 0, 2, &c->pcr_shift, err);
         else if (!strcmp(k, "prevalence"))
             rc = num(e, key, 0, 1, &c->prevalence, err);
         else if (!strcmp(k, "beacon"))

@@ -165,6 +165,222 @@ static void finding_init(struct dm_hunt_finding *fd, int kind, uint32_t host)
     fd->host = host;
 }
 
+/* ---- per-host time buckets: hours for volume bursts, days for PCR shifts ---- */
+#define HOUR_US INT64_C(3600000000)
+#define DAY_US INT64_C(86400000000)
+#define BUCKET_EMPTY INT64_MIN
+#define BURST_MIN_HOURS 24 /* active hours needed for a host's own hourly baseline */
+#define SHIFT_MIN_DAYS 3   /* days with traffic needed for a host's own daily PCR baseline */
+
+struct bucket {
+    int64_t key; /* floor(ts / width); BUCKET_EMPTY = free slot */
+    uint64_t out, in;
+};
+
+static int64_t floor_div64(int64_t a, int64_t b)
+{
+    int64_t q = a / b;
+    return (a % b != 0 && (a < 0) != (b < 0)) ? q - 1 : q;
+}
+
+/* Outbound / inbound bytes of the host's flows (only those it opened when init_only) per
+ * bucket of `width` µs, in an open-addressing table in p->scratch2 of *cap slots. Returns
+ * the number of buckets, or -ENOMEM. */
+static int64_t bucket_sums(struct dm__hunt_part *p, const struct dm__hunt_hostagg *h,
+                           int64_t width, int init_only, size_t *cap_out)
+{
+    size_t cap = 16;
+    while (cap < 2 * h->flows)
+        cap *= 2;
+    if (scratch_2(p, cap * sizeof(struct bucket)))
+        return -ENOMEM;
+    struct bucket *tab = p->scratch2;
+    for (size_t i = 0; i < cap; i++)
+        tab[i].key = BUCKET_EMPTY;
+    int64_t nb = 0;
+    for (uint32_t i = 0; i < h->npairs; i++) {
+        const struct dm__hunt_pair *pr = pair_at(p, h, i);
+        struct bucket *cur = NULL; /* flows of a pair are in ts order: mostly the same bucket */
+        for (uint32_t j = 0; j < pr->flows; j++) {
+            size_t q = pr->off + j;
+            if (init_only && !(p->g.fl[q] & DM__HUNT_G_INIT))
+                continue;
+            int64_t key = floor_div64(p->g.ts[q], width);
+            if (!cur || cur->key != key) {
+                size_t k = dm_hash_u64((uint64_t)key) & (cap - 1);
+                while (tab[k].key != BUCKET_EMPTY && tab[k].key != key)
+                    k = (k + 1) & (cap - 1);
+                if (tab[k].key == BUCKET_EMPTY) {
+                    tab[k] = (struct bucket){key, 0, 0};
+                    nb++;
+                }
+                cur = &tab[k];
+            }
+            cur->out += p->g.out[q];
+            cur->in += p->g.in[q];
+        }
+    }
+    *cap_out = cap;
+    return nb;
+}
+
+/* The host's flows (opened by it when init_only) with ts in [a, b): bytes out per peer into
+ * rk (returns how many peers), first and last ts. */
+static size_t window_peers(const struct dm__hunt_part *p, const struct dm__hunt_hostagg *h,
+                           int64_t a, int64_t b, int init_only, struct ranked *rk,
+                           int64_t *first, int64_t *last)
+{
+    size_t n = 0;
+    *first = INT64_MAX;
+    *last = INT64_MIN;
+    for (uint32_t i = 0; i < h->npairs; i++) {
+        const struct dm__hunt_pair *pr = pair_at(p, h, i);
+        uint64_t sum = 0;
+        int any = 0;
+        for (uint32_t j = 0; j < pr->flows; j++) {
+            size_t q = pr->off + j;
+            int64_t ts = p->g.ts[q];
+            if (ts < a || ts >= b || (init_only && !(p->g.fl[q] & DM__HUNT_G_INIT)))
+                continue;
+            any = 1;
+            sum += p->g.out[q];
+            if (ts < *first)
+                *first = ts;
+            if (ts > *last)
+                *last = ts;
+        }
+        if (any) {
+            rk[n].peer = pr->peer;
+            rk[n++].v = sum;
+        }
+    }
+    return n;
+}
+
+/* Burst: the host's heaviest hour against its own hourly baseline (robust z of ln(1 + bytes)
+ * over the hours it sent anything), for hosts the population comparison let pass. */
+static int detect_burst(struct dm__hunt_ctx *x, struct dm__hunt_part *p,
+                        const struct dm__hunt_hostagg *h, struct ranked *rk)
+{
+    const struct dm_hunt_config *c = x->c;
+    int server = x->ip_server[h->host] != 0;
+    if ((server ? h->out_init : h->out) < c->min_bytes)
+        return 0;
+    size_t cap;
+    int64_t nb = bucket_sums(p, h, HOUR_US, server, &cap);
+    if (nb < 0)
+        return (int)nb;
+    if (nb < BURST_MIN_HOURS || scratch_d(p, (size_t)nb))
+        return nb < BURST_MIN_HOURS ? 0 : -ENOMEM;
+    const struct bucket *tab = p->scratch2, *top = NULL;
+    size_t m = 0;
+    for (size_t i = 0; i < cap; i++) {
+        const struct bucket *b = &tab[i];
+        if (b->key == BUCKET_EMPTY || !b->out)
+            continue;
+        p->dscratch[m++] = dm__hunt_logb(b->out);
+        if (!top || b->out > top->out || (b->out == top->out && b->key < top->key))
+            top = b;
+    }
+    if (m < BURST_MIN_HOURS || top->out < c->min_bytes)
+        return 0;
+    int64_t hour = top->key;
+    uint64_t hour_out = top->out;
+    double med = dm__hunt_median(p->dscratch, m);
+    double meanad = 0;
+    for (size_t i = 0; i < m; i++)
+        meanad += fabs(p->dscratch[i] - med);
+    meanad /= (double)m;
+    double mad = dm__hunt_mad(p->dscratch, m, med);
+    double z = dm__hunt_robust_z(dm__hunt_logb(hour_out), med, mad, meanad);
+    if (z < c->z_threshold)
+        return 0;
+    struct dm_hunt_finding fd;
+    finding_init(&fd, DM_HUNT_VOLUME, h->host);
+    int64_t first, last;
+    size_t n = window_peers(p, h, hour * HOUR_US, (hour + 1) * HOUR_US, server, rk, &first, &last);
+    set_peers(&fd, rk, n);
+    fd.all_peers = 1;
+    fd.time_only = 1;
+    fd.outbound_only = (uint8_t)server;
+    fd.start = first;
+    fd.end = last;
+    fd.score = clampd(50 + 8 * (z - c->z_threshold) + 4 * log2_ratio((double)hour_out,
+                                                                     (double)c->min_bytes),
+                      0, 95);
+    fd.ev[0] = z;
+    fd.ev[3] = expm1(x->host_med);
+    fd.ev[4] = expm1(x->pair_med);
+    fd.ev[5] = (double)h->out_init;
+    fd.ev[6] = (double)x->internal_hosts;
+    fd.ev[7] = z;
+    fd.ev[8] = (double)hour_out;
+    fd.ev[9] = expm1(med);
+    fd.ev[10] = (double)m;
+    return finish(x, p, h, &fd);
+}
+
+/* PCR shift: a day on which the host's producer/consumer ratio (connections it opened)
+ * jumped towards +1 from its own daily median, with material volume that day. */
+static int detect_pcr_shift(struct dm__hunt_ctx *x, struct dm__hunt_part *p,
+                            const struct dm__hunt_hostagg *h, struct ranked *rk)
+{
+    const struct dm_hunt_config *c = x->c;
+    if (h->out_init < c->min_bytes)
+        return 0;
+    size_t cap;
+    int64_t nb = bucket_sums(p, h, DAY_US, 1, &cap);
+    if (nb < 0)
+        return (int)nb;
+    if (nb < SHIFT_MIN_DAYS || scratch_d(p, (size_t)nb))
+        return nb < SHIFT_MIN_DAYS ? 0 : -ENOMEM;
+    const struct bucket *tab = p->scratch2, *top = NULL;
+    double top_pcr = -2;
+    size_t m = 0;
+    for (size_t i = 0; i < cap; i++) {
+        const struct bucket *b = &tab[i];
+        if (b->key == BUCKET_EMPTY || (!b->out && !b->in))
+            continue;
+        double v = dm__hunt_pcr(b->out, b->in);
+        p->dscratch[m++] = v;
+        if (b->out >= c->min_bytes &&
+            (!top || v > top_pcr || (v == top_pcr && b->key < top->key))) {
+            top = b;
+            top_pcr = v;
+        }
+    }
+    if (m < SHIFT_MIN_DAYS || !top || top_pcr < c->pcr_threshold)
+        return 0;
+    double base = dm__hunt_median(p->dscratch, m);
+    if (top_pcr - base < c->pcr_shift)
+        return 0;
+    int64_t day = top->key;
+    uint64_t day_out = top->out, day_in = top->in;
+    struct dm_hunt_finding fd;
+    finding_init(&fd, DM_HUNT_PCR, h->host);
+    int64_t first, last;
+    size_t n = window_peers(p, h, day * DAY_US, (day + 1) * DAY_US, 1, rk, &first, &last);
+    set_peers(&fd, rk, n);
+    fd.all_peers = 1;
+    fd.outbound_only = 1;
+    fd.time_only = 1;
+    fd.start = first;
+    fd.end = last;
+    double span = c->pcr_threshold < 1 ? 1 - c->pcr_threshold : 1;
+    fd.score = clampd(40 + 30 * (top_pcr - c->pcr_threshold) / span +
+                          20 * (top_pcr - base - c->pcr_shift) +
+                          3 * log2_ratio((double)day_out, (double)c->min_bytes),
+                      0, 85);
+    fd.ev[0] = top_pcr;
+    fd.ev[1] = (double)day_out;
+    fd.ev[2] = (double)day_in;
+    fd.ev[3] = c->pcr_threshold;
+    fd.ev[4] = base;
+    fd.ev[5] = top_pcr - base;
+    fd.ev[6] = (double)m;
+    return finish(x, p, h, &fd);
+}
+
 /* ---- volume: robust z of ln(1 + bytes) against the population of hosts and pairs ---- */
 static int detect_volume(struct dm__hunt_ctx *x, struct dm__hunt_part *p,
                          const struct dm__hunt_hostagg *h, struct ranked *rk)
@@ -215,7 +431,7 @@ static int detect_volume(struct dm__hunt_ctx *x, struct dm__hunt_part *p,
         z = hz;
         bytes = h->out_init;
     } else {
-        return 0;
+        return detect_burst(x, p, h, rk);
     }
     fd.score = clampd(50 + 8 * (z - c->z_threshold) + 4 * log2_ratio((double)bytes,
                                                                      (double)c->min_bytes),
@@ -239,7 +455,7 @@ static int detect_pcr(struct dm__hunt_ctx *x, struct dm__hunt_part *p,
         return 0;
     double pcr = dm__hunt_pcr(h->out_init, h->in_init);
     if (pcr < c->pcr_threshold)
-        return 0;
+        return detect_pcr_shift(x, p, h, rk);
     struct dm_hunt_finding fd;
     finding_init(&fd, DM_HUNT_PCR, h->host);
     size_t n = 0;

@@ -92,6 +92,7 @@ struct dm_hunt_config {
     double z_threshold;        /* robust z on log bytes (volume), default 3.5 */
     uint64_t min_bytes;        /* "material" outbound volume, default 50 MB */
     double pcr_threshold;      /* producer/consumer ratio, default 0.8 */
+    double pcr_shift;          /* a day's PCR above the host's daily median, default 0.5 */
     double prevalence;         /* rare: share of internal hosts, default 0.02 */
     double beacon_min_score;   /* report beacons scoring at least this, default 0.7 */
     uint32_t beacon_min_flows; /* default 4 */

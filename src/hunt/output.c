@@ -13,8 +13,10 @@
 static const char *const ev_names[DM_HUNT_NKINDS][DM_HUNT_MAX_EVIDENCE + 1] = {
     [DM_HUNT_VOLUME] = {"z", "host_z", "pair_z", "median_host_bytes_out",
                         "median_pair_bytes_out", "host_initiated_bytes_out", "internal_hosts",
+                        "hour_z", "hour_bytes_out", "median_hour_bytes_out", "active_hours",
                         NULL},
-    [DM_HUNT_PCR] = {"pcr", "initiated_bytes_out", "initiated_bytes_in", "threshold", NULL},
+    [DM_HUNT_PCR] = {"pcr", "initiated_bytes_out", "initiated_bytes_in", "threshold",
+                     "baseline_pcr", "shift", "days", NULL},
     [DM_HUNT_OFF_HOURS] = {"off_hours_bytes_out", "period_hours", "in_hours_bytes_out",
                            "business_hours_in_data", "off_hours_bytes_per_hour",
                            "in_hours_bytes_per_hour", "ratio", NULL},
@@ -196,6 +198,18 @@ int dm_hunt_write_explanation(struct dm_buf *b, const struct dm_hunt_output *o,
     int rc = 0;
     switch (fd->kind) {
     case DM_HUNT_VOLUME:
+        if (e[10] > 0) { /* a burst against the host's own hours */
+            human_bytes(e[9], by2);
+            rc = dm_buf_printf(b, "%s sent %s to ", h, by);
+            rc = rc ? rc : peers_phrase(b, o, fd);
+            rc = rc ? rc
+                    : dm_buf_printf(b,
+                                    " between %s and %s UTC, an hour %.1f robust standard "
+                                    "deviations above its own typical hour of %s (%.0f active "
+                                    "hours)",
+                                    t0, t1 + 11, e[7], by2, e[10]);
+            break;
+        }
         rc = dm_buf_printf(b, "%s sent %s to ", h, by);
         rc = rc ? rc : peers_phrase(b, o, fd);
         human_bytes(e[2] > 0 ? e[4] : e[3], by2);
@@ -208,6 +222,15 @@ int dm_hunt_write_explanation(struct dm_buf *b, const struct dm_hunt_output *o,
         break;
     case DM_HUNT_PCR:
         human_bytes(e[2], by2);
+        if (e[6] > 0) { /* a shift against the host's own days */
+            rc = dm_buf_printf(b,
+                               "%s's producer/consumer ratio rose to %+.2f on %.10s from its "
+                               "daily median of %+.2f over %.0f days: it uploaded %s and "
+                               "downloaded only %s on the connections it opened, mostly to ",
+                               h, e[0], t0, e[4], e[6], by, by2);
+            rc = rc ? rc : peers_phrase(b, o, fd);
+            break;
+        }
         rc = dm_buf_printf(b,
                            "%s uploaded %s and downloaded only %s on the connections it opened "
                            "(producer/consumer ratio %+.2f), mostly to ",

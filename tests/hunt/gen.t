@@ -68,6 +68,34 @@ function dataset(seed, schema, rows) {
     const night = t.scenarios.find((s) => s.kind === 'night_upload');
     ok(tz.findings.some((f) => f.kind === 'off_hours' && f.host === night.host && f.peers.includes(night.peer)),
        `${tag}: timezone Europe/Berlin: the night upload is still a top-10 off_hours finding`);
+    // a host's own daily baseline: with "material" lowered to 5 MB, a workstation whose PCR
+    // jumps towards +1 for a day is a pcr finding; its numbers come back from query
+    c.hunt.thresholds = { min_bytes: 5000000 };
+    fs.writeFileSync(path.join(dir, 'tz.json'), JSON.stringify(c));
+    const lo = JSON.parse(run(['hunt', pq, '--config', 'tz.json', '--format', 'json', '--limit', '0']));
+    const shifts = lo.findings.filter((f) => f.kind === 'pcr' && f.evidence.days > 0);
+    ok(shifts.length > 0, `${tag}: min_bytes 5 MB: a PCR shift finding (${shifts.length})`);
+    const summ = (w) => JSON.parse(run(['query', pq, '--config', 'tz.json', '--where', w, '--summary', '--format', 'json']));
+    const pcr = (o, i) => (o + i ? (o - i) / (o + i) : 0);
+    const allow = ((c.hunt.allow || {}).destinations || []);
+    const notAllowed = allow.length ? ` and not dst in [${allow.join(', ')}]` : '';
+    for (const f of shifts.slice(0, 2)) {
+      const all = summ(f.filter);
+      const day = f.start.slice(0, 10);
+      const days = [];
+      for (let d = Date.parse(t.start); d < Date.parse(t.end); d += 86400000) {
+        const a = new Date(d).toISOString().slice(0, 10), b = new Date(d + 86400000).toISOString().slice(0, 10);
+        const q = summ(`src = ${f.host} and dst external and ts >= "${a}T00:00:00Z" and ts < "${b}T00:00:00Z"${notAllowed}`);
+        if (q.rows) days.push([a, pcr(q.sent, q.recv)]);
+      }
+      const v = days.map((x) => x[1]).sort((x, y) => x - y);
+      const med = v.length % 2 ? v[(v.length - 1) / 2] : (v[v.length / 2 - 1] + v[v.length / 2]) / 2;
+      const mine = days.find((x) => x[0] === day);
+      ok(all.rows === f.flows && all.sent === f.bytes_out && mine && Math.abs(mine[1] - f.evidence.pcr) < 1e-5 &&
+         Math.abs(med - f.evidence.baseline_pcr) < 1e-5 && f.evidence.days === days.length &&
+         f.evidence.pcr - med >= 0.5,
+         `${tag}: pcr shift ${f.host} on ${day}: query gives ${all.rows} flows, ${all.sent} bytes, PCR ${mine && mine[1].toFixed(3)} against a daily median of ${med.toFixed(3)} over ${days.length} days (finding: ${f.flows}, ${f.bytes_out}, ${f.evidence.pcr}, ${f.evidence.baseline_pcr}, ${f.evidence.days})`);
+    }
     c.hunt.timezone = 'Europe/Atlantis';
     fs.writeFileSync(path.join(dir, 'tz.json'), JSON.stringify(c));
     let msg = '', code = 0;

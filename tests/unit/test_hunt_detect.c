@@ -360,6 +360,124 @@ static void test_planted_and_benign(void **state)
     dm_hunt_config_release(&c);
 }
 
+
+/* The host's own baselines: 30 workstations send k x 20 KB every hour for a week (downloading
+ * ten times more); 10.0.0.31 looks like them but sends 200 MB in one hour (Thu 14:00) spread
+ * over the usual CDN peers, so nothing stands out against the population: only its own
+ * hourly baseline catches it. 10.0.0.32 browses too, but on Fri uploads 1 GB: its PCR that
+ * day is far above its daily median while its PCR over the week stays low. */
+static void build_baseline(struct net *n)
+{
+    memset(n, 0, sizeof(*n));
+    n->rng = 7;
+    ip(n, "0.0.0.0", 0, 0);
+    n->cls[0] = DM_HUNT_IP_NONE;
+    uint32_t cdn[10];
+    for (int i = 0; i < 10; i++) {
+        char t[32];
+        snprintf(t, sizeof(t), "198.51.100.%d", i + 1);
+        cdn[i] = X(n, t);
+    }
+    for (int h = 1; h <= 32; h++) {
+        uint32_t host = H(n, h);
+        uint64_t per = (uint64_t)(h <= 30 ? h : 15) * 20000;
+        for (int hr = 0; hr < 7 * 24; hr++) {
+            uint64_t sent = per / 2 + rnd(n, (uint32_t)per);
+            add(n, T0 + hr * HOUR + rnd(n, 3600) * US, host, cdn[rnd(n, 10)], sent, 10 * sent,
+                443, 6, 0);
+        }
+    }
+    for (int i = 0; i < 10; i++)
+        add(n, T0 + 3 * DAY + 14 * HOUR + i * 60 * US, H(n, 31), cdn[i], 20000000 + rnd(n, 1000),
+            5000, 443, 6, 0);
+    for (int i = 0; i < 100; i++)
+        add(n, T0 + 4 * DAY + 9 * HOUR + i * 90 * US, H(n, 32), cdn[i % 10],
+            10000000 + rnd(n, 1000), 3000, 443, 6, 0);
+}
+
+static const struct dm_hunt_finding *find_kind(const struct net *n, const struct dm_hunt_result *r,
+                                                const char *host, int kind)
+{
+    struct dm_ip h;
+    dm_ip_parse(host, strlen(host), &h);
+    for (size_t i = 0; i < r->nfindings; i++)
+        if (r->findings[i].kind == kind && !memcmp(&n->ips[r->findings[i].host], &h, sizeof(h)))
+            return &r->findings[i];
+    return NULL;
+}
+
+static void test_own_baselines(void **state)
+{
+    (void)state;
+    build_baseline(N);
+    sort_net(N);
+    struct dm_hunt_flows f;
+    view(S, &f);
+    struct dm_hunt_config c;
+    dm_hunt_config_init(&c);
+    struct dm_hunt_result r;
+    struct dm_error err;
+    assert_int_equal(dm_hunt_run(&f, &c, NULL, &r, &err), 0);
+    dump(&r, &c);
+    /* the burst: a volume finding on the hour, against the host's 168 active hours */
+    const struct dm_hunt_finding *b = find_kind(S, &r, "10.0.0.31", DM_HUNT_VOLUME);
+    assert_non_null(b);
+    assert_true(b->ev[10] == 168 && b->ev[7] >= c.z_threshold);
+    assert_true(b->ev[1] < c.z_threshold && b->ev[2] == 0); /* the population saw nothing */
+    assert_true(b->start >= T0 + 3 * DAY + 14 * HOUR && b->end < T0 + 3 * DAY + 15 * HOUR);
+    assert_true(b->bytes_out >= 200000000 && b->peers_total == 10);
+    /* no host of the steady population has a volume or pcr finding (random hourly
+     * connections to a few peers can look periodic to RITA's beacon score: not judged here) */
+    for (size_t i = 0; i < r.nfindings; i++) {
+        char t[DM_IP_STRLEN];
+        dm_ip_format(&S->ips[r.findings[i].host], t);
+        if (r.findings[i].kind != DM_HUNT_VOLUME && r.findings[i].kind != DM_HUNT_PCR)
+            continue;
+        if (strcmp(t, "10.0.0.31") && strcmp(t, "10.0.0.32"))
+            fail_msg("steady host %s flagged (kind %d)", t, r.findings[i].kind);
+    }
+    for (size_t i = 0; i < r.nfindings; i++) {
+        uint64_t flows, out;
+        brute(S, &c, &r.findings[i], &flows, &out);
+        assert_int_equal(flows, r.findings[i].flows);
+        assert_int_equal(out, r.findings[i].bytes_out);
+    }
+    struct dm_buf jb;
+    dm_buf_init(&jb, DM_BUF_UNLIMITED);
+    struct dm_hunt_output o = {&r, &f, &c, NULL, 10, NULL, NULL};
+    assert_int_equal(dm_hunt_write_json(&jb, &o), 0);
+    assert_non_null(strstr(jb.data, "above its own typical hour"));
+    assert_non_null(strstr(jb.data, "\"active_hours\": 168"));
+    dm_buf_release(&jb);
+    dm_hunt_result_release(&r);
+
+    /* the PCR shift, with the population volume test out of the way */
+    c.z_threshold = 100;
+    assert_int_equal(dm_hunt_run(&f, &c, NULL, &r, &err), 0);
+    dump(&r, &c);
+    const struct dm_hunt_finding *p = find_kind(S, &r, "10.0.0.32", DM_HUNT_PCR);
+    assert_non_null(p);
+    /* that day: ~1 GB + 24 x 300 KB out, 24 x 3 MB + 300 KB in; the other six days ~ -0.82 */
+    assert_true(p->ev[0] > 0.8 && p->ev[4] < -0.7 && p->ev[5] >= c.pcr_shift && p->ev[6] == 7);
+    assert_true(p->start >= T0 + 4 * DAY && p->end < T0 + 5 * DAY);
+    uint64_t flows, out;
+    brute(S, &c, p, &flows, &out);
+    assert_int_equal(flows, p->flows);
+    assert_int_equal(out, p->bytes_out);
+    assert_true(out > 1000000000);
+    dm_buf_init(&jb, DM_BUF_UNLIMITED);
+    assert_int_equal(dm_hunt_write_json(&jb, &o), 0);
+    assert_non_null(strstr(jb.data, "producer/consumer ratio rose to"));
+    dm_buf_release(&jb);
+    dm_hunt_result_release(&r);
+    /* a larger required shift silences it */
+    c.pcr_shift = 1.9;
+    assert_int_equal(dm_hunt_run(&f, &c, NULL, &r, &err), 0);
+    assert_null(find_kind(S, &r, "10.0.0.32", DM_HUNT_PCR));
+    dm_hunt_result_release(&r);
+    dm_hunt_config_release(&c);
+}
+
 static void test_threads_same_result(void **state)
 {
     (void)state;
@@ -476,6 +594,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_planted_and_benign),
+        cmocka_unit_test(test_own_baselines),
         cmocka_unit_test(test_threads_same_result),
         cmocka_unit_test(test_selection_and_errors),
         cmocka_unit_test(test_alloc_failures),
