@@ -13,7 +13,7 @@ FUZZ_BUILD   := build-fuzz
 FUZZ_ALL     := $(patsubst tests/fuzz/fuzz_%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
 FUZZ_TARGETS ?= $(FUZZ_ALL)
 FUZZ_CFLAGS   = -std=c11 -D_GNU_SOURCE -O1 -g -fno-omit-frame-pointer \
-                -fsanitize=fuzzer-no-link,address,undefined \
+                -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all \
                 -DFUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION -pthread \
                 $(addprefix -I,$(wildcard src/*)) -I$(BUILD)/gen $(PKG_CFLAGS)
 FUZZ_LIB_OBJ := $(LIB_SRC:%.c=$(FUZZ_BUILD)/%.o)

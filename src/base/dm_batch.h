@@ -81,7 +81,7 @@ static inline int dm_col_is_null(const struct dm_col *c, size_t row)
 static inline const char *dm_col_str(const struct dm_col *c, size_t row, size_t *len)
 {
     *len = (size_t)(c->off[row + 1] - c->off[row]);
-    return c->bytes + c->off[row];
+    return c->bytes ? c->bytes + c->off[row] : ""; /* no bytes yet: every string is empty */
 }
 
 #endif

@@ -283,6 +283,29 @@ static void test_batch_rows(void **state)
     dm_batch_release(&b);
 }
 
+/* A string column holding only empty strings never allocates bytes; reading it must not do
+ * pointer arithmetic on NULL (UBSan; found by fuzz_pq_roundtrip). */
+static void test_batch_empty_strings(void **state)
+{
+    (void)state;
+    struct dm_batch b;
+    const enum dm_vtype types[] = {DM_STR};
+    assert_int_equal(dm_batch_init(&b, types, 1, 4), 0);
+    for (int i = 0; i < 3; i++) {
+        assert_int_equal(dm_batch_reserve(&b, 1), 0);
+        assert_int_equal(dm_batch_set_str(&b, 0, "", 0), 0);
+        assert_int_equal(dm_batch_commit_row(&b), 0);
+    }
+    for (size_t r = 0; r < 3; r++) {
+        size_t len = 99;
+        const char *s = dm_col_str(&b.cols[0], r, &len);
+        assert_non_null(s);
+        assert_int_equal(len, 0);
+        assert_false(dm_col_is_null(&b.cols[0], r));
+    }
+    dm_batch_release(&b);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -298,6 +321,7 @@ int main(void)
         cmocka_unit_test(test_hmap_every_alloc_failure),
         cmocka_unit_test(test_pool),
         cmocka_unit_test(test_batch_rows),
+        cmocka_unit_test(test_batch_empty_strings),
     };
     return cmocka_run_group_tests_name("base", tests, NULL, NULL);
 }
