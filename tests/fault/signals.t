@@ -78,7 +78,9 @@ done
 
 # signals at random points: the time of an undisturbed run of the 12 MB file, then 8 runs
 # signalled after a random fraction of it (start-up, reading, encoding, writing, renaming).
-# Each either finished first (exit 0, the whole file) or stopped cleanly.
+# Each either finished first (exit 0, the whole file) or stopped cleanly; a signal before
+# the handlers are installed or after they are restored kills the process, which must leave
+# nothing or the complete file.
 t0=$(date +%s%N)
 (cd "$W" && "$BIN" convert -q --threads 2 big.jsonl -o whole.parquet) 2> "$W/err"
 t1=$(date +%s%N)
@@ -104,6 +106,16 @@ for frac in $(awk -v s="$seed" 'BEGIN { srand(s); for (i = 0; i < 8; i++) printf
                   sed -n 's/.*"rows": *\([0-9]*\).*/\1/p')" = 60000 ]; then
             ok "$name: finished first, complete output"
         else bad "$name: exit 0 but the output is not the complete file"
+        fi
+    elif [ $rc -gt 128 ]; then
+        # killed by the signal itself: it came before start-up installed the handlers or
+        # after the run restored them; either way nothing partial may be left
+        if ls "$W" | grep -q '\.tmp-'; then bad "$name: killed (exit $rc), temporary file left"
+        elif [ ! -e "$W/rnd.parquet" ]; then ok "$name: killed before start-up, nothing written"
+        elif [ "$("$BIN" query -q "$W/rnd.parquet" --summary --format json 2>/dev/null |
+                  sed -n 's/.*"rows": *\([0-9]*\).*/\1/p')" = 60000 ]; then
+            ok "$name: killed after the run, complete output"
+        else bad "$name: killed (exit $rc) and the output is not the complete file"
         fi
     else
         clean "$name" $rc rnd.parquet
