@@ -381,14 +381,61 @@ static int detect_pcr_shift(struct dm__hunt_ctx *x, struct dm__hunt_part *p,
     return finish(x, p, h, &fd);
 }
 
+static int port_in(uint16_t port, const uint16_t *v, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (v[i] == port)
+            return 1;
+    return 0;
+}
+
+static const uint16_t db_ports[] = {1433, 1521, 3306, 5432, 27017, 6379, 9042, 5984, 9200, 9300,
+                                    11211, 50000};
+static const uint16_t mail_in_ports[] = {25, 465, 587, 110, 995, 143, 993, 80, 443};
+static const uint16_t mail_out_ports[] = {25, 465, 587};
+static const uint16_t server_out_ports[] = {80, 443};
+
+/* 1 when the host is a known mail server and every connection it opened to this peer is
+ * SMTP (25, 465, 587): sending mail to other mail servers is its job. Such pairs are left to
+ * role_violation and elephant, not counted as volume, rarity or beaconing. */
+static int mail_job(const struct dm__hunt_ctx *x, const struct dm__hunt_part *p,
+                    const struct dm__hunt_hostagg *h, const struct dm__hunt_pair *pr)
+{
+    if (x->ip_server[h->host] != DM_HUNT_ROLE_MAIL || !x->f->dport.width || !pr->flows_init)
+        return 0;
+    for (uint32_t j = 0; j < pr->flows; j++) {
+        size_t q = pr->off + j;
+        if ((p->g.fl[q] & DM__HUNT_G_INIT) &&
+            !port_in(p->g.port[q], mail_out_ports, sizeof(mail_out_ports) / 2))
+            return 0;
+    }
+    return 1;
+}
+
+/* The bytes the host sent on connections it opened, without a mail server's mail. */
+static uint64_t out_init_own(const struct dm__hunt_ctx *x, const struct dm__hunt_part *p,
+                             const struct dm__hunt_hostagg *h)
+{
+    if (x->ip_server[h->host] != DM_HUNT_ROLE_MAIL)
+        return h->out_init;
+    uint64_t v = h->out_init;
+    for (uint32_t i = 0; i < h->npairs; i++) {
+        const struct dm__hunt_pair *pr = pair_at(p, h, i);
+        if (mail_job(x, p, h, pr))
+            v -= pr->out_init < v ? pr->out_init : v;
+    }
+    return v;
+}
+
 /* ---- volume: robust z of ln(1 + bytes) against the population of hosts and pairs ---- */
 static int detect_volume(struct dm__hunt_ctx *x, struct dm__hunt_part *p,
                          const struct dm__hunt_hostagg *h, struct ranked *rk)
 {
     const struct dm_hunt_config *c = x->c;
-    double hz = h->out_init ? dm__hunt_robust_z(dm__hunt_logb(h->out_init), x->host_med,
-                                                x->host_mad, x->host_meanad)
-                            : 0;
+    uint64_t own = out_init_own(x, p, h);
+    double hz = own ? dm__hunt_robust_z(dm__hunt_logb(own), x->host_med, x->host_mad,
+                                        x->host_meanad)
+                    : 0;
     size_t n = 0;
     double best_pz = 0;
     /* a known server's answers to its clients are its job (role_violation judges them):
@@ -397,7 +444,7 @@ static int detect_volume(struct dm__hunt_ctx *x, struct dm__hunt_part *p,
     for (uint32_t i = 0; i < h->npairs; i++) {
         const struct dm__hunt_pair *pr = pair_at(p, h, i);
         uint64_t out = server ? pr->out_init : pr->out;
-        if (out < c->min_bytes)
+        if (out < c->min_bytes || (server && mail_job(x, p, h, pr)))
             continue;
         double pz = dm__hunt_robust_z(dm__hunt_logb(out), x->pair_med, x->pair_mad,
                                       x->pair_meanad);
@@ -419,17 +466,25 @@ static int detect_volume(struct dm__hunt_ctx *x, struct dm__hunt_part *p,
         bytes = 0;
         for (uint32_t i = 0; i < fd.npeers; i++)
             bytes += rk[i].v;
-    } else if (hz >= c->z_threshold && h->out_init >= c->min_bytes) {
+    } else if (hz >= c->z_threshold && own >= c->min_bytes) {
+        size_t m = 0;
         for (uint32_t i = 0; i < h->npairs; i++) {
             const struct dm__hunt_pair *pr = pair_at(p, h, i);
-            rk[i].peer = pr->peer;
-            rk[i].v = pr->out_init;
+            if (own != h->out_init && mail_job(x, p, h, pr))
+                continue;
+            rk[m].peer = pr->peer;
+            rk[m++].v = pr->out_init;
         }
-        set_peers(&fd, rk, h->npairs);
-        fd.all_peers = 1;
+        set_peers(&fd, rk, m);
+        fd.all_peers = own == h->out_init;
         fd.outbound_only = 1;
         z = hz;
-        bytes = h->out_init;
+        bytes = own;
+        if (!fd.all_peers) { /* the filter names the peers: count what it selects */
+            bytes = 0;
+            for (uint32_t i = 0; i < fd.npeers; i++)
+                bytes += rk[i].v;
+        }
     } else {
         return detect_burst(x, p, h, rk);
     }
@@ -453,29 +508,41 @@ static int detect_pcr(struct dm__hunt_ctx *x, struct dm__hunt_part *p,
     const struct dm_hunt_config *c = x->c;
     if (h->out_init < c->min_bytes)
         return 0;
-    double pcr = dm__hunt_pcr(h->out_init, h->in_init);
+    uint64_t out = h->out_init, in = h->in_init;
+    int mail = out_init_own(x, p, h) != h->out_init;
+    if (mail) { /* a mail server's ratio without the mail it sends */
+        out = in = 0;
+        for (uint32_t i = 0; i < h->npairs; i++) {
+            const struct dm__hunt_pair *pr = pair_at(p, h, i);
+            if (!mail_job(x, p, h, pr))
+                out += pr->out_init, in += pr->in_init;
+        }
+        if (out < c->min_bytes)
+            return 0;
+    }
+    double pcr = dm__hunt_pcr(out, in);
     if (pcr < c->pcr_threshold)
-        return detect_pcr_shift(x, p, h, rk);
+        return mail ? 0 : detect_pcr_shift(x, p, h, rk);
     struct dm_hunt_finding fd;
     finding_init(&fd, DM_HUNT_PCR, h->host);
     size_t n = 0;
     for (uint32_t i = 0; i < h->npairs; i++) {
         const struct dm__hunt_pair *pr = pair_at(p, h, i);
-        if (pr->flows_init) {
+        if (pr->flows_init && !(mail && mail_job(x, p, h, pr))) {
             rk[n].peer = pr->peer;
             rk[n++].v = pr->out_init;
         }
     }
     set_peers(&fd, rk, n);
-    fd.all_peers = 1;
+    fd.all_peers = !mail;
     fd.outbound_only = 1;
     double span = c->pcr_threshold < 1 ? 1 - c->pcr_threshold : 1;
     fd.score = clampd(40 + 30 * (pcr - c->pcr_threshold) / span +
-                          3 * log2_ratio((double)h->out_init, (double)c->min_bytes),
+                          3 * log2_ratio((double)out, (double)c->min_bytes),
                       0, 80);
     fd.ev[0] = pcr;
-    fd.ev[1] = (double)h->out_init;
-    fd.ev[2] = (double)h->in_init;
+    fd.ev[1] = (double)out;
+    fd.ev[2] = (double)in;
     fd.ev[3] = c->pcr_threshold;
     return finish(x, p, h, &fd);
 }
@@ -611,7 +678,8 @@ static int detect_rare(struct dm__hunt_ctx *x, struct dm__hunt_part *p,
     size_t n = 0;
     for (uint32_t i = 0; i < h->npairs; i++) {
         const struct dm__hunt_pair *pr = pair_at(p, h, i);
-        if (pr->out_init < c->min_bytes || x->peer_hosts[pr->peer] > x->rare_max)
+        if (pr->out_init < c->min_bytes || x->peer_hosts[pr->peer] > x->rare_max ||
+            mail_job(x, p, h, pr))
             continue;
         rk[n].peer = pr->peer;
         rk[n++].v = pr->out_init;
@@ -647,7 +715,7 @@ static int detect_beacon(struct dm__hunt_ctx *x, struct dm__hunt_part *p,
     const struct dm_hunt_config *c = x->c;
     for (uint32_t i = 0; i < h->npairs; i++) {
         const struct dm__hunt_pair *pr = pair_at(p, h, i);
-        if (pr->flows_init < c->beacon_min_flows || pr->flows_init < 4)
+        if (pr->flows_init < c->beacon_min_flows || pr->flows_init < 4 || mail_job(x, p, h, pr))
             continue;
         if (scratch_d(p, 4 * (size_t)pr->flows_init))
             return -ENOMEM;
@@ -706,19 +774,7 @@ static int detect_beacon(struct dm__hunt_ctx *x, struct dm__hunt_part *p,
 }
 
 /* ---- role_violation: servers sending data out, or on ports foreign to their role ---- */
-static int port_in(uint16_t port, const uint16_t *v, size_t n)
-{
-    for (size_t i = 0; i < n; i++)
-        if (v[i] == port)
-            return 1;
-    return 0;
-}
 
-static const uint16_t db_ports[] = {1433, 1521, 3306, 5432, 27017, 6379, 9042, 5984, 9200, 9300,
-                                    11211, 50000};
-static const uint16_t mail_in_ports[] = {25, 465, 587, 110, 995, 143, 993, 80, 443};
-static const uint16_t mail_out_ports[] = {25, 465, 587};
-static const uint16_t server_out_ports[] = {80, 443};
 
 /* 1 when a flow of a host with this role violates it. */
 static int role_violates(const struct dm__hunt_ctx *x, int role, int initiated, uint16_t port,

@@ -45,6 +45,14 @@ function dataset(seed, schema, rows) {
       ok(!hit, `${tag}: benign ${s.kind} (${s.host}) is not in the top 10`);
     }
   }
+  // a known mail server sending mail (SMTP) is doing its job: no volume, pcr, rarity or
+  // beacon finding on it
+  const c = JSON.parse(fs.readFileSync(path.join(dir, cfg)));
+  const mail = Object.keys(c.known_servers || {}).filter((ip) => /mail/i.test(c.known_servers[ip]));
+  const mailHits = res.findings.filter((f) => mail.includes(f.host) &&
+    ['volume', 'pcr', 'rare_destination', 'beacon'].includes(f.kind));
+  ok(mail.length > 0 && mailHits.length === 0,
+     `${tag}: mail server(s) ${mail.join(', ')} sending SMTP get no volume/pcr/rare/beacon finding (${mailHits.map((f) => f.kind).join(', ')})`);
   // every top finding's numbers come back from its filter
   for (const f of top) {
     const q = (w) => JSON.parse(run(['query', pq, '--config', cfg, '--where', w, '--summary',
