@@ -72,6 +72,10 @@ static int64_t days_from_civil(int64_t y, int m, int d)
 
 static int64_t year_of(int64_t t)
 {
+    /* TZif times may be anything (files use -2^59 as "the beginning"): clamp to about
+     * ±34,000 years so the day arithmetic cannot overflow */
+    const int64_t lim = INT64_C(1) << 40;
+    t = t < -lim ? -lim : t > lim ? lim : t;
     int64_t z = (t >= 0 ? t : t - (SEC_PER_DAY - 1)) / SEC_PER_DAY + 719468;
     int64_t era = (z >= 0 ? z : z - 146096) / 146097;
     int64_t doe = z - era * 146097;
