@@ -130,6 +130,16 @@ struct dm_dict {
     const uint32_t *len;
 };
 
+/* Values of a UINT column too wide for its width: the column holds the width's maximum
+ * (e.g. 65535) for those rows and the real value is here, rows ascending. Used for packets
+ * (a few huge flows must not double the width of every row); readers of raw column arrays
+ * must check `ovf` (dm_col_u64 does). */
+struct dm_ovf {
+    size_t n;
+    const uint32_t *row;
+    const uint64_t *v;
+};
+
 struct dm_column {
     const char *name;   /* canonical name (ts, src_ip, ...) or the extra's source name */
     enum dm_ckind kind;
@@ -138,6 +148,7 @@ struct dm_column {
     uint64_t *valid;    /* bit i set = row i present; NULL = no nulls */
     uint64_t max;       /* UINT: largest value present */
     struct dm_dict dict; /* DICT */
+    const struct dm_ovf *ovf; /* UINT: wide values, NULL = none (every value fits) */
 };
 
 /* The IP table: ids 1..n-1 are distinct addresses; id 0 is "no address". */
@@ -173,15 +184,20 @@ static inline int dm_col_present(const struct dm_column *c, size_t row)
     return c->width && (!c->valid || ((c->valid[row >> 6] >> (row & 63)) & 1));
 }
 
+/* The real value of an overflowed row (stored = the width's maximum): c->ovf lookup. */
+uint64_t dm_col_ovf(const struct dm_column *c, size_t row, uint64_t stored);
+
 static inline uint64_t dm_col_u64(const struct dm_column *c, size_t row)
 {
+    uint64_t v, max;
     switch (c->width) {
-    case 1: return ((const uint8_t *)c->v)[row];
-    case 2: return ((const uint16_t *)c->v)[row];
-    case 4: return ((const uint32_t *)c->v)[row];
+    case 1: v = ((const uint8_t *)c->v)[row], max = UINT8_MAX; break;
+    case 2: v = ((const uint16_t *)c->v)[row], max = UINT16_MAX; break;
+    case 4: v = ((const uint32_t *)c->v)[row], max = UINT32_MAX; break;
     case 8: return ((const uint64_t *)c->v)[row];
     default: return 0;
     }
+    return v == max && c->ovf ? dm_col_ovf(c, row, v) : v;
 }
 
 static inline int64_t dm_col_i64(const struct dm_column *c, size_t row)
@@ -231,7 +247,10 @@ void dm_table_time_range(const struct dm_table *t, int64_t lo, int64_t hi, size_
                          size_t *end);
 /* Bytes of memory held by the table (columns, IP table, dictionaries). */
 size_t dm_table_bytes(const struct dm_table *t);
-/* Bytes per flow of the canonical columns alone (0 for an empty table). */
+/* Bytes per flow of the canonical columns (values, null bitmaps, overflow tables) plus the
+ * per-flow share of the IP table (addresses, flags, roles, ranks and the address -> id
+ * map) and of the action dictionary: everything a flow costs without extra columns (0 for
+ * an empty table). */
 double dm_table_canonical_bytes_per_flow(const struct dm_table *t);
 void dm_table_free(struct dm_table *t);
 

@@ -28,6 +28,7 @@ struct dm__table_int {
     const char ***dict_s;
     uint32_t **dict_len;
     char **names; /* owned column names for extras */
+    struct dm_ovf *ovf; /* [ncols] overflow tables (owned arrays) */
     _Atomic uint64_t bad_ips, bad_values;
 };
 
@@ -76,6 +77,30 @@ void dm__umap_release(struct dm__umap *m);
 int dm__table_alloc(struct dm_table **out, const struct dm_config *cfg, struct dm_pool *pool,
                     const enum dm_ckind *extra_kinds, const char *const *extra_names,
                     size_t nextra, unsigned present, size_t cap);
+/* Staging value of a UINT column being built (width 1, 2, 4 or 8). */
+static inline uint64_t dm__stage_get(const void *v, unsigned w, size_t i)
+{
+    switch (w) {
+    case 1: return ((const uint8_t *)v)[i];
+    case 2: return ((const uint16_t *)v)[i];
+    case 4: return ((const uint32_t *)v)[i];
+    default: return ((const uint64_t *)v)[i];
+    }
+}
+
+static inline void dm__stage_put(void *v, unsigned w, size_t i, uint64_t x)
+{
+    switch (w) {
+    case 1: ((uint8_t *)v)[i] = (uint8_t)x; break;
+    case 2: ((uint16_t *)v)[i] = (uint16_t)x; break;
+    case 4: ((uint32_t *)v)[i] = (uint32_t)x; break;
+    default: ((uint64_t *)v)[i] = x; break;
+    }
+}
+
+/* Sets the build width of UINT column col (before any value is written; the loader picks it
+ * from the Parquet statistics): reallocates its zeroed array. 0 or -ENOMEM. */
+int dm__table_stage_width(struct dm_table *t, size_t col, unsigned w);
 /* Interns n addresses (NULL entry = invalid: id 0) under the table lock; ids[] out. */
 int dm__intern_ips(struct dm_table *t, const struct dm_ip *ips, const uint8_t *ok, size_t n,
                    uint32_t *ids);

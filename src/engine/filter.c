@@ -1082,6 +1082,23 @@ static void eval_uint_col(const struct dm_column *c, const struct ival *iv, size
     case 4: UINT_LOOP(uint32_t); break;
     default: UINT_LOOP(uint64_t); break;
     }
+    if (c->ovf) { /* rows holding the width's maximum may have a wider value */
+        const struct dm_ovf *o = c->ovf;
+        size_t a = 0, b = o->n;
+        while (a < b) {
+            size_t mid = a + (b - a) / 2;
+            if (o->row[mid] < begin)
+                a = mid + 1;
+            else
+                b = mid;
+        }
+        for (; a < o->n && o->row[a] < begin + n; a++) {
+            uint8_t r = 0;
+            for (size_t k = 0; k < nv; k++)
+                r |= (uint8_t)(o->v[a] - iv[k].lo.u <= iv[k].hi.u - iv[k].lo.u);
+            m[o->row[a] - begin] = r;
+        }
+    }
     and_valid(c, begin, n, m);
 }
 
@@ -1129,7 +1146,11 @@ static void eval_f64_col(const struct dm_column *c, const struct ival *iv, size_
 static void eval_dict_col(const struct dm_column *c, const uint64_t *bits, size_t begin,
                           size_t n, uint8_t *m)
 {
-    if (c->width == 2) {
+    if (c->width == 1) {
+        const uint8_t *v = (const uint8_t *)c->v + begin;
+        for (size_t i = 0; i < n; i++)
+            m[i] = (uint8_t)bit(bits, v[i]);
+    } else if (c->width == 2) {
         const uint16_t *v = (const uint16_t *)c->v + begin;
         for (size_t i = 0; i < n; i++)
             m[i] = (uint8_t)bit(bits, v[i]);

@@ -192,6 +192,7 @@ struct load_ctx {
     uint64_t total;
     const struct dm_load_opts *o;
     pthread_mutex_t err_lock;
+    _Atomic int restage; /* a value exceeded its column's statistics-based width */
     int rc;
     struct dm_error err;
 };
@@ -248,10 +249,37 @@ static inline const char *col_str(const struct dm_col *c, size_t i, size_t *len)
     return dm_col_str(c, i, len);
 }
 
-static void set_valid(struct dm_column *c, uint64_t row)
+/* Sets validity bits of rows in increasing order, one atomic OR per 64-bit word (row
+ * groups that share a word are loaded by different threads). vb_done() flushes. */
+struct vbits {
+    uint64_t *valid; /* NULL: the column has no bitmap */
+    size_t word;
+    uint64_t w;
+};
+
+static inline struct vbits vb_init(struct dm_column *c)
 {
-    if (c->valid)
-        dm__bit_set_atomic(c->valid, row);
+    struct vbits b = {c->valid, 0, 0};
+    return b;
+}
+
+static inline void vb_done(struct vbits *b)
+{
+    if (b->w)
+        __atomic_fetch_or(&b->valid[b->word], b->w, __ATOMIC_RELAXED);
+    b->w = 0;
+}
+
+static inline void set_valid(struct vbits *b, uint64_t row)
+{
+    if (!b->valid)
+        return;
+    size_t wi = (size_t)(row >> 6);
+    if (wi != b->word) {
+        vb_done(b);
+        b->word = wi;
+    }
+    b->w |= (uint64_t)1 << (row & 63);
 }
 
 /* Timestamps. */
@@ -261,6 +289,7 @@ static int load_ts(struct load_ctx *c, const struct dm_pq_leaf *l, const struct 
     struct dm_column *col = &c->t->cols[DM_C_TS];
     int64_t *out = (int64_t *)col->v + row0;
     size_t n = ch->nrows;
+    struct vbits vb = vb_init(col);
     if (ch->is_dict) {
         int64_t *dv = dm_malloc((ch->ndict ? ch->ndict : 1) * sizeof(*dv));
         uint8_t *dok = dm_malloc(ch->ndict ? ch->ndict : 1);
@@ -291,8 +320,9 @@ static int load_ts(struct load_ctx *c, const struct dm_pq_leaf *l, const struct 
             if (!present_at(ch, i) || !dok[ch->idx[i]])
                 continue;
             out[i] = dv[ch->idx[i]];
-            set_valid(col, row0 + i);
+            set_valid(&vb, row0 + i);
         }
+        vb_done(&vb);
         dm_free(dv);
         dm_free(dok);
         return 0;
@@ -322,8 +352,9 @@ static int load_ts(struct load_ctx *c, const struct dm_pq_leaf *l, const struct 
         default: continue;
         }
         out[i] = x;
-        set_valid(col, row0 + i);
+        set_valid(&vb, row0 + i);
     }
+    vb_done(&vb);
     return 0;
 }
 
@@ -467,9 +498,13 @@ static int load_uint(struct load_ctx *c, int colid, const struct dm_pq_leaf *l,
 {
     struct dm_table *t = c->t;
     struct dm_column *col = &t->cols[colid];
-    uint64_t *out = (uint64_t *)col->v + row0;
+    void *out = col->v; /* at the staging width the statistics promised */
+    unsigned w = col->width;
+    uint64_t wmax = w >= 8 ? UINT64_MAX : ((uint64_t)1 << (8 * w)) - 1;
+    int wider = 0;
     size_t n = ch->nrows;
     uint64_t bad = 0;
+    struct vbits vb = vb_init(col);
     const struct dm_col *src = ch->is_dict ? &ch->dict : &ch->values;
     size_t nv = ch->is_dict ? ch->ndict : n;
     /* convert each (dictionary or plain) value once */
@@ -531,8 +566,9 @@ static int load_uint(struct load_ctx *c, int colid, const struct dm_pq_leaf *l,
             bad++;
             continue;
         }
-        out[k] = v;
-        set_valid(col, row0 + k);
+        wider |= v > wmax;
+        dm__stage_put(out, w, row0 + k, v);
+        set_valid(&vb, row0 + k);
     }
     if (ch->is_dict) {
         for (size_t i = 0; i < n; i++) {
@@ -543,13 +579,17 @@ static int load_uint(struct load_ctx *c, int colid, const struct dm_pq_leaf *l,
                 bad++;
                 continue;
             }
-            out[i] = val[e];
-            set_valid(col, row0 + i);
+            wider |= val[e] > wmax;
+            dm__stage_put(out, w, row0 + i, val[e]);
+            set_valid(&vb, row0 + i);
         }
         dm_free(val);
         dm_free(okv);
     }
+    vb_done(&vb);
     t->in->bad_values += bad;
+    if (wider) /* the statistics lied: load again at full width */
+        c->restage = 1;
     return 0;
 }
 
@@ -626,13 +666,15 @@ static int load_dict(struct load_ctx *c, int colid, const struct dm_pq_chunk *ch
     }
     if ((rc = dm__intern_strs(t, colid, ptrs, lens, nd, ids)))
         goto out;
+    struct vbits vb = vb_init(col);
     for (size_t i = 0; i < n; i++) {
         if (!present_at(ch, i))
             continue;
         uint32_t e = dict ? ch->idx[i] : vals->type == DM_STR ? u.row_entry[i] : (uint32_t)i;
         out[i] = ids[e];
-        set_valid(col, row0 + i);
+        set_valid(&vb, row0 + i);
     }
+    vb_done(&vb);
 out:
     for (size_t k = 0; tmp && k < nd; k++)
         dm_free(tmp[k]);
@@ -648,6 +690,7 @@ static int load_signed(struct load_ctx *c, int colid, const struct dm_pq_chunk *
 {
     struct dm_column *col = &c->t->cols[colid];
     const struct dm_col *v = ch->is_dict ? &ch->dict : &ch->values;
+    struct vbits vb = vb_init(col);
     for (size_t i = 0; i < ch->nrows; i++) {
         if (!present_at(ch, i))
             continue;
@@ -661,8 +704,9 @@ static int load_signed(struct load_ctx *c, int colid, const struct dm_pq_chunk *
                         : v->type == DM_F64 ? (int64_t)v->v.f64[k] : 0;
             ((int64_t *)col->v)[row0 + i] = x;
         }
-        set_valid(col, row0 + i);
+        set_valid(&vb, row0 + i);
     }
+    vb_done(&vb);
     return 0;
 }
 
@@ -727,6 +771,42 @@ static void load_task(void *p, size_t task, unsigned worker)
     uint64_t done = atomic_fetch_add(&c->done, nrows) + nrows;
     if (c->o->progress)
         c->o->progress(c->o->progress_ctx, done, c->total);
+}
+
+/* Build width of unsigned column col: ports 2 and proto 1 (larger values are rejected as
+ * bad), booleans 1; integers the width of the largest maximum in the row groups'
+ * statistics; 8 when a row group has none or the column holds floats or text. */
+static unsigned stage_width(const struct fmap *fm, size_t nfiles, int col)
+{
+    if (col == DM_C_SPORT || col == DM_C_DPORT)
+        return 2;
+    if (col == DM_C_PROTO)
+        return 1;
+    uint64_t bound = 0;
+    for (size_t i = 0; i < nfiles; i++) {
+        int leaf = fm[i].leaf[col];
+        if (leaf < 0)
+            continue;
+        const struct dm_pq_leaf *l = &fm[i].m->cols[leaf];
+        if (l->vtype == DM_BOOL)
+            continue;
+        if (l->vtype != DM_I64 && l->vtype != DM_I32)
+            return 8;
+        for (size_t rg = 0; rg < fm[i].m->nrow_groups; rg++) {
+            const struct dm_pq_chunk_meta *cm = &fm[i].m->row_groups[rg].cols[leaf];
+            const struct dm_pq_stats *st = &cm->stats;
+            if (!cm->has_stats || !st->has_min_max || !st->max_exact)
+                return 8;
+            if (st->max_i < 0) { /* all negative (nulls), or an unsigned 64-bit >= 2^63 */
+                if (l->logical == DM_PQ_LOG_INTEGER && !l->int_signed)
+                    return 8;
+                continue;
+            }
+            if ((uint64_t)st->max_i > bound)
+                bound = (uint64_t)st->max_i;
+        }
+    }
+    return bound <= UINT8_MAX ? 1 : bound <= UINT16_MAX ? 2 : bound <= UINT32_MAX ? 4 : 8;
 }
 
 /* ---------------- entry point ---------------- */
@@ -837,12 +917,6 @@ int dm_table_load(struct dm_table **out, const char *data, const struct dm_load_
             if (emap[x] >= 0)
                 fm[i].leaf[DM_C_NCANON + emap[x]] = leaf[x];
     }
-    if ((rc = dm__table_alloc(&t, cfg, o->pool, ek, enames, ne, present, total))) {
-        rc = dm_error_set(err, rc, "out of memory for %llu rows", (unsigned long long)total);
-        goto out;
-    }
-    t->nfiles = files.n;
-    c.t = t;
     c.files = fm;
     c.nfiles = files.n;
     c.total = total;
@@ -871,7 +945,33 @@ int dm_table_load(struct dm_table **out, const char *data, const struct dm_load_
             row += (uint64_t)nr;
         }
     }
-    dm_pool_for(o->pool, ntasks, load_task, &c);
+    /* Unsigned columns are built at the width the row groups' statistics promise (ports and
+     * proto at theirs), which saves memory and page faults; a value beyond it (lying
+     * statistics) makes a second pass at full width. */
+    for (int full = 0; full < 2; full++) {
+        dm_table_free(t);
+        t = NULL;
+        if ((rc = dm__table_alloc(&t, cfg, o->pool, ek, enames, ne, present, total))) {
+            rc = dm_error_set(err, rc, "out of memory for %llu rows", (unsigned long long)total);
+            goto out;
+        }
+        t->nfiles = files.n;
+        for (size_t col = 0; col < t->ncols && !full; col++) {
+            if (t->cols[col].kind != DM_CK_UINT || !t->cols[col].width)
+                continue;
+            if ((rc = dm__table_stage_width(t, col, stage_width(fm, files.n, (int)col)))) {
+                rc = dm_error_set(err, rc, "out of memory for %llu rows",
+                                  (unsigned long long)total);
+                goto out;
+            }
+        }
+        c.t = t;
+        c.restage = 0;
+        c.done = 0;
+        dm_pool_for(o->pool, ntasks, load_task, &c);
+        if (c.rc || !c.restage)
+            break;
+    }
     if (c.rc) {
         rc = c.rc;
         if (err)

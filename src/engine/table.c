@@ -143,7 +143,8 @@ int dm__table_alloc(struct dm_table **out, const struct dm_config *cfg, struct d
     t->in->cap = cap;
     t->in->dicts = dm_calloc(t->ncols, sizeof(*t->in->dicts));
     t->in->names = dm_calloc(t->ncols, sizeof(*t->in->names));
-    if (!t->in->dicts || !t->in->names)
+    t->in->ovf = dm_calloc(t->ncols, sizeof(*t->in->ovf));
+    if (!t->in->dicts || !t->in->names || !t->in->ovf)
         goto oom;
     for (size_t i = 0; i < t->ncols; i++)
         dm_hmap_init(&t->in->dicts[i], DM__MAX_DICT);
@@ -171,6 +172,20 @@ oom:
     return -ENOMEM;
 }
 
+int dm__table_stage_width(struct dm_table *t, size_t col, unsigned w)
+{
+    struct dm_column *c = &t->cols[col];
+    if (!c->width || c->kind != DM_CK_UINT || c->width == w)
+        return 0;
+    void *v = dm__calloc_huge(t->in->cap ? t->in->cap : 1, w);
+    if (!v)
+        return -ENOMEM;
+    dm_free(c->v);
+    c->v = v;
+    c->width = (uint8_t)w;
+    return 0;
+}
+
 int dm_table_new(struct dm_table **out, const struct dm_config *cfg, struct dm_pool *pool,
                  unsigned present)
 {
@@ -196,6 +211,11 @@ int dm_table_add_extra(struct dm_table *t, const char *name, enum dm_ckind kind)
     if (!names)
         return -ENOMEM;
     t->in->names = names;
+    struct dm_ovf *ovf = dm_reallocarray(t->in->ovf, n, sizeof(*ovf));
+    if (!ovf)
+        return -ENOMEM;
+    t->in->ovf = ovf;
+    memset(&ovf[n - 1], 0, sizeof(*ovf));
     dm_hmap_init(&d[n - 1], DM__MAX_DICT);
     names[n - 1] = NULL;
     struct dm_column *c = &cols[n - 1];
@@ -459,6 +479,85 @@ struct finish_ctx {
     int rc;
 };
 
+static uint64_t width_max(unsigned w)
+{
+    return w >= 8 ? UINT64_MAX : ((uint64_t)1 << (8 * w)) - 1;
+}
+
+/* Width for a counter that may keep its few too-wide values in an overflow table (12 bytes
+ * each): the smallest total size, at most `full` (the width holding every value). *novf =
+ * the number of values above the chosen width's maximum. v: the u64 build array. */
+static unsigned ovf_width(const void *v, unsigned vw, const uint32_t *perm, size_t n,
+                          unsigned full, size_t *novf)
+{
+    size_t over[4] = {0, 0, 0, 0}; /* values above the max of width 1, 2, 4 */
+    for (size_t k = 0; k < n; k++) {
+        uint64_t x = dm__stage_get(v, vw, perm ? perm[k] : k);
+        over[0] += x > UINT8_MAX;
+        over[1] += x > UINT16_MAX;
+        over[2] += x > UINT32_MAX;
+    }
+    unsigned best = full;
+    size_t best_cost = n * full;
+    *novf = 0;
+    for (unsigned j = 0, w = 1; w < full; j++, w *= 2) {
+        if (over[j] > UINT32_MAX || over[j] > n / 64) /* rare values only */
+            continue;
+        size_t cost = n * w + over[j] * (sizeof(uint32_t) + sizeof(uint64_t));
+        if (cost < best_cost)
+            best = w, best_cost = cost, *novf = over[j];
+    }
+    return best;
+}
+
+/* Saturates the narrowed column nv (new row order) and records the wide values. */
+static int fill_ovf(struct dm_table *t, size_t col, unsigned oldw, void *nv, unsigned w,
+                    const uint32_t *perm, size_t n, size_t novf)
+{
+    struct dm_column *c = &t->cols[col];
+    struct dm_ovf *o = &t->in->ovf[col];
+    uint32_t *row = dm_malloc(novf * sizeof(*row));
+    uint64_t *val = dm_malloc(novf * sizeof(*val));
+    if (!row || !val) {
+        dm_free(row);
+        dm_free(val);
+        return -ENOMEM;
+    }
+    uint64_t max = width_max(w);
+    size_t k = 0;
+    for (size_t r = 0; r < n && k < novf; r++) {
+        uint64_t x = dm__stage_get(c->v, oldw, perm ? perm[r] : r);
+        if (x <= max)
+            continue;
+        row[k] = (uint32_t)r;
+        val[k++] = x;
+        switch (w) {
+        case 1: ((uint8_t *)nv)[r] = UINT8_MAX; break;
+        case 2: ((uint16_t *)nv)[r] = UINT16_MAX; break;
+        default: ((uint32_t *)nv)[r] = UINT32_MAX; break;
+        }
+    }
+    o->n = k;
+    o->row = row;
+    o->v = val;
+    c->ovf = o;
+    return 0;
+}
+
+uint64_t dm_col_ovf(const struct dm_column *c, size_t row, uint64_t stored)
+{
+    const struct dm_ovf *o = c->ovf;
+    size_t a = 0, b = o->n;
+    while (a < b) {
+        size_t mid = a + (b - a) / 2;
+        if (o->row[mid] < row)
+            a = mid + 1;
+        else
+            b = mid;
+    }
+    return a < o->n && o->row[a] == row ? o->v[a] : stored;
+}
+
 /* Rewrites column i: permuted, narrowed, bitmap dropped when every row is present. */
 static void finish_col(void *p, size_t i, unsigned worker)
 {
@@ -480,7 +579,7 @@ static void finish_col(void *p, size_t i, unsigned worker)
             continue;
         }
         if (c->kind == DM_CK_UINT) {
-            uint64_t v = ((const uint64_t *)c->v)[r];
+            uint64_t v = dm__stage_get(c->v, oldw, r);
             if (v > max)
                 max = v;
         }
@@ -495,11 +594,14 @@ static void finish_col(void *p, size_t i, unsigned worker)
             }
         }
     }
+    size_t novf = 0;
     if (c->kind == DM_CK_UINT) {
         c->max = max;
         neww = i == DM_C_SPORT || i == DM_C_DPORT ? 2 : i == DM_C_PROTO ? 1 : width_for(max);
+        if (i == DM_C_PACKETS && neww > 1)
+            neww = ovf_width(c->v, oldw, perm, n, neww, &novf);
     } else if (c->kind == DM_CK_DICT) {
-        neww = t->in->dicts[i].count <= 65536 ? 2 : 4;
+        neww = t->in->dicts[i].count <= 256 ? 1 : t->in->dicts[i].count <= 65536 ? 2 : 4;
     }
     void *nv = c->v;
     if (perm || neww != oldw) {
@@ -514,20 +616,27 @@ static void finish_col(void *p, size_t i, unsigned worker)
         size_t r = perm ? perm[k] : k;                                                   \
         ((TO *)nv)[k] = (TO)((const FROM *)src)[r];                                      \
     }
-        if (oldw == 8) {
-            switch (neww) {
-            case 1: GATHER(uint8_t, uint64_t); break;
-            case 2: GATHER(uint16_t, uint64_t); break;
-            case 4: GATHER(uint32_t, uint64_t); break;
-            default: GATHER(uint64_t, uint64_t); break;
-            }
-        } else {
-            switch (neww) {
-            case 2: GATHER(uint16_t, uint32_t); break;
-            default: GATHER(uint32_t, uint32_t); break;
-            }
+#define GATHER_TO(FROM)                                                                  \
+    switch (neww) {                                                                      \
+    case 1: GATHER(uint8_t, FROM); break;                                                \
+    case 2: GATHER(uint16_t, FROM); break;                                               \
+    case 4: GATHER(uint32_t, FROM); break;                                               \
+    default: GATHER(uint64_t, FROM); break;                                              \
+    }
+        switch (oldw) {
+        case 1: GATHER_TO(uint8_t); break;
+        case 2: GATHER_TO(uint16_t); break;
+        case 4: GATHER_TO(uint32_t); break;
+        default: GATHER_TO(uint64_t); break;
         }
+#undef GATHER_TO
 #undef GATHER
+    }
+    if (novf && fill_ovf(t, i, oldw, nv, neww, perm, n, novf)) {
+        if (nv != c->v)
+            dm_free(nv);
+        fc->rc = -ENOMEM;
+        return;
     }
     uint64_t *nb = NULL;
     if (!all_valid) {
@@ -677,7 +786,12 @@ void dm_table_free(struct dm_table *t)
                 dm_free((void *)t->in->dict_s[i]);
             if (t->in->dict_len)
                 dm_free(t->in->dict_len[i]);
+            if (t->in->ovf) {
+                dm_free((void *)t->in->ovf[i].row);
+                dm_free((void *)t->in->ovf[i].v);
+            }
         }
+        dm_free(t->in->ovf);
         dm_free(t->in->dicts);
         dm_free(t->in->names);
         dm_free(t->in->dict_s);
@@ -755,6 +869,12 @@ void dm__gather_u64(const struct dm_column *c, const uint32_t *sel, size_t n, ui
         memset(out, 0, n * sizeof(*out));
         return;
     }
+    if (c->ovf) {
+        uint64_t max = width_max(c->width);
+        for (size_t i = 0; i < n; i++)
+            if (out[i] == max)
+                out[i] = dm_col_ovf(c, sel[i], max);
+    }
     if (c->valid)
         for (size_t i = 0; i < n; i++)
             if (!((c->valid[sel[i] >> 6] >> (sel[i] & 63)) & 1))
@@ -823,7 +943,20 @@ static size_t col_bytes(const struct dm_table *t, const struct dm_column *c)
     size_t b = t->nrows * c->width;
     if (c->valid)
         b += bits_words(t->nrows) * 8;
+    if (c->ovf)
+        b += c->ovf->n * (sizeof(uint32_t) + sizeof(uint64_t));
     return b;
+}
+
+static size_t hmap_bytes(const struct dm_hmap *m)
+{
+    return m->nslots * 4 + m->cap * sizeof(struct dm_hmap_entry) + m->keys.total;
+}
+
+/* The IP table and its lookup map. */
+static size_t ip_bytes(const struct dm_table *t)
+{
+    return hmap_bytes(&t->in->ipmap) + t->ips.n * (sizeof(struct dm_ip) + 1 + 4 + 4);
 }
 
 size_t dm_table_bytes(const struct dm_table *t)
@@ -831,24 +964,22 @@ size_t dm_table_bytes(const struct dm_table *t)
     size_t b = sizeof(*t) + t->ncols * sizeof(struct dm_column);
     for (size_t i = 0; i < t->ncols; i++) {
         b += col_bytes(t, &t->cols[i]);
-        if (t->cols[i].kind == DM_CK_DICT) {
-            const struct dm_hmap *d = &t->in->dicts[i];
-            b += d->nslots * 4 + d->cap * sizeof(struct dm_hmap_entry) + d->keys.total;
-        }
+        if (t->cols[i].kind == DM_CK_DICT)
+            b += hmap_bytes(&t->in->dicts[i]) + t->cols[i].dict.n * (sizeof(char *) + 4);
     }
-    const struct dm_hmap *m = &t->in->ipmap;
-    b += m->nslots * 4 + m->cap * sizeof(struct dm_hmap_entry) + m->keys.total;
-    b += t->ips.n * (sizeof(struct dm_ip) + 1 + 4);
-    return b;
+    return b + ip_bytes(t);
 }
 
 double dm_table_canonical_bytes_per_flow(const struct dm_table *t)
 {
     if (!t->nrows)
         return 0;
-    size_t b = 0;
+    size_t b = ip_bytes(t);
     for (size_t i = 0; i < DM_C_NCANON; i++)
         b += col_bytes(t, &t->cols[i]);
+    const struct dm_column *a = &t->cols[DM_C_ACTION];
+    if (a->width)
+        b += hmap_bytes(&t->in->dicts[DM_C_ACTION]) + a->dict.n * (sizeof(char *) + 4);
     return (double)b / (double)t->nrows;
 }
 
