@@ -27,7 +27,7 @@ rows = Number((await con.runAndReadAll('SELECT count(*) AS c FROM f')).getRowObj
 console.log(`duckdb: ${rows} rows loaded in ${best.toFixed(3)} s (best of 3)`);
 console.log(`result\tload ${rows} flows\tduckdb\t${(rows / best / 1e6).toFixed(2)}\tM rows/s`);
 
-const INTERNAL = (c) => `(${c} LIKE '10.%' OR ${c} LIKE '172.1_.%' OR ${c} LIKE '172.2_.%' OR ${c} LIKE '172.3_.%' OR ${c} LIKE '192.168.%')`;
+const INTERNAL = (c) => `(${c} LIKE '10.%' OR ${c} LIKE 'fc%' OR ${c} LIKE 'fd%' OR ${c} LIKE '172.1_.%' OR ${c} LIKE '172.2_.%' OR ${c} LIKE '172.3_.%' OR ${c} LIKE '192.168.%')`;
 const queries = [
   ['page by time (dport=443)', ["SELECT * FROM f WHERE dst_port = 443 ORDER BY ts LIMIT 50",
                                 "SELECT count(*) FROM f WHERE dst_port = 443"]],

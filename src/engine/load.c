@@ -518,6 +518,52 @@ static int load_uint(struct load_ctx *c, int colid, const struct dm_pq_leaf *l,
     for (size_t k = 0; k < (ch->is_dict ? nv : 0); k++)
         okv[k] = 0;
     size_t count = ch->is_dict ? nv : n;
+    if (!ch->is_dict && (src->type == DM_I64 || src->type == DM_I32)) {
+        /* plain integers, the common case: one loop per (type, width) without a switch per
+         * value; same rules as below (negative = bad unless unsigned, above limit = bad) */
+        const uint8_t *valid = ch->values.valid;
+        int i64_neg_bad = l->int_signed || l->logical != DM_PQ_LOG_INTEGER;
+        int i32_unsigned = l->logical == DM_PQ_LOG_INTEGER && !l->int_signed;
+#define PLAIN(T, GET)                                                                    \
+    do {                                                                                 \
+        T *o = (T *)out + row0;                                                          \
+        for (size_t k = 0; k < n; k++) {                                                 \
+            if (valid && !valid[k])                                                      \
+                continue;                                                                \
+            uint64_t v;                                                                  \
+            int ok;                                                                      \
+            GET;                                                                         \
+            if (!ok || v > limit) {                                                      \
+                bad++;                                                                   \
+                continue;                                                                \
+            }                                                                            \
+            wider |= v > wmax;                                                           \
+            o[k] = (T)v;                                                                 \
+            set_valid(&vb, row0 + k);                                                    \
+        }                                                                                \
+    } while (0)
+#define GET64 int64_t x = src->v.i64[k]; ok = !i64_neg_bad || x >= 0; v = (uint64_t)x
+#define GET32                                                                            \
+    int32_t x = src->v.i32[k];                                                           \
+    ok = i32_unsigned || x >= 0;                                                         \
+    v = i32_unsigned ? (uint64_t)(uint32_t)x : (uint64_t)(int64_t)x
+#define BY_WIDTH(GET)                                                                    \
+    switch (w) {                                                                         \
+    case 1: PLAIN(uint8_t, GET); break;                                                  \
+    case 2: PLAIN(uint16_t, GET); break;                                                 \
+    case 4: PLAIN(uint32_t, GET); break;                                                 \
+    default: PLAIN(uint64_t, GET); break;                                                \
+    }
+        if (src->type == DM_I64)
+            BY_WIDTH(GET64)
+        else
+            BY_WIDTH(GET32)
+#undef BY_WIDTH
+#undef GET32
+#undef GET64
+#undef PLAIN
+        count = 0; /* done */
+    }
     for (size_t k = 0; k < count; k++) {
         if (!ch->is_dict && !present_at(ch, k))
             continue;

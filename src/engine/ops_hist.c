@@ -72,6 +72,18 @@ static void hist_fn(void *p, const uint32_t *sel, size_t n, unsigned slot)
                 }
                 stop = lo;
             }
+            if (contiguous) { /* rows sel[0] + [i, stop): no selection vector to read */
+                size_t r0 = sel[0] + i, r1 = sel[0] + stop;
+                flows = stop - i;
+                for (size_t r = r0; r < r1; r++) {
+                    uint64_t sv = vs[r], rv = vr[r];
+                    unsigned si = fl[src[r]] & DM_IPF_INTERNAL, di = fl[dst[r]] & DM_IPF_INTERNAL;
+                    sent += sv;
+                    recv += rv;
+                    egress += (si & ~di ? sv : 0) + (~si & di ? rv : 0);
+                }
+                i = stop;
+            }
             for (; i < stop && (contiguous || ts[sel[i]] < end); i++) {
                 size_t r = sel[i];
                 uint64_t sv = vs[r], rv = vr[r];

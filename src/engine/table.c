@@ -286,6 +286,8 @@ static int grow(struct dm_table *t)
         void *v = dm_reallocarray(c->v, nc, c->width);
         if (!v)
             return -ENOMEM;
+        /* rows never written (nulls) must read 0, like the loader's calloc'ed arrays */
+        memset((char *)v + t->in->cap * c->width, 0, (nc - t->in->cap) * c->width);
         c->v = v;
         if (c->valid) {
             uint64_t *b = dm_reallocarray(c->valid, bits_words(nc), 8);
@@ -573,16 +575,26 @@ static void finish_col(void *p, size_t i, unsigned worker)
     uint64_t max = 0;
     int all_valid = 1;
     const uint64_t *valid = c->valid;
-    for (size_t r = 0; r < t->nrows; r++) {
-        if (valid && !((valid[r >> 6] >> (r & 63)) & 1)) {
-            all_valid = 0;
-            continue;
+    size_t nr = t->nrows;
+    if (valid) {
+        for (size_t w = 0; w < nr / 64 && all_valid; w++)
+            all_valid = valid[w] == UINT64_MAX;
+        if (all_valid && nr % 64) {
+            uint64_t tail = ((uint64_t)1 << (nr % 64)) - 1;
+            all_valid = (valid[nr / 64] & tail) == tail;
         }
-        if (c->kind == DM_CK_UINT) {
-            uint64_t v = dm__stage_get(c->v, oldw, r);
-            if (v > max)
-                max = v;
+    }
+    if (c->kind == DM_CK_UINT) { /* null rows hold 0 (never written), so no bitmap test */
+#define MAX_LOOP(T)                                                                      \
+    for (size_t r = 0; r < nr; r++)                                                      \
+        max = ((const T *)c->v)[r] > max ? ((const T *)c->v)[r] : max;
+        switch (oldw) {
+        case 1: MAX_LOOP(uint8_t); break;
+        case 2: MAX_LOOP(uint16_t); break;
+        case 4: MAX_LOOP(uint32_t); break;
+        default: MAX_LOOP(uint64_t); break;
         }
+#undef MAX_LOOP
     }
     if (perm && valid) { /* a dropped row makes all_valid meaningless: recompute below */
         all_valid = 1;
