@@ -64,35 +64,42 @@ int dm_top_key_parse(const struct dm_table *t, const char *s, enum dm_top_key *k
 
 /* ---- radix-partitioned aggregation ----
  * Phase 1 (the scan): each thread appends (key, sent, recv) of every matching row to one of
- * NPART buffers chosen by the top bits of the key's hash. Phase 2: each partition is
- * aggregated on its own into a small open-addressing table that stays in cache, and keeps
- * only its best `limit` groups (a heap). Sums that do not fit 32 bits go to a per-thread map
- * folded into their partition in phase 2. */
+ * `npart` partitions chosen by the high bits of the key's hash (up to MAX_PART, about
+ * PART_ROWS rows each). Phase 2: each partition is aggregated on its own into a small
+ * open-addressing table that stays in cache, and keeps only its best `limit` groups (a
+ * heap). Sums that do not fit 32 bits go to a per-thread map folded into their partition in
+ * phase 2. */
 
-#define PBITS 10
-#define NPART (1u << PBITS)
+#define MAX_PART 1024
+#define PART_ROWS 16384
 
 struct pent {
     uint64_t key;
     uint32_t s, r;
 };
 
-/* A partition's entries of one thread: blocks of BLK entries carved from the thread's
- * arena (no copies as it grows), all full but the last, which ends at `cur`. */
+/* A thread's entries: blocks of BLK entries carved from the thread's arena (no copies as it
+ * grows), each block belonging to one partition (bpart), all full but a partition's last.
+ * The write position of each partition lives apart (top_ctx.cur) so the hot state of the
+ * scatter is 8 bytes per partition; blocks are BLK-entry aligned regions holding BLK - 1
+ * entries after one unused slot, so an aligned position (or NULL) means "take a new block".
+ * The arena has room for every row of the scanned range plus a partial block per partition,
+ * so it never runs out; it is reserved virtually and only the used part is touched. */
 #define BLK 1024
+#define BLK_BYTES (BLK * sizeof(struct pent))
 
-struct pbuf {
-    struct pent *cur, *end; /* free space of the last block */
-    struct pent **blk;
-    size_t nblk, capblk;
-};
-
-/* A thread's arena: room for every row of the scanned range plus a partial block per
- * partition, so it never runs out; reserved virtually, only the used part is touched. */
 struct arena {
-    struct pent *v;
+    void *raw;        /* allocation */
+    struct pent *v;   /* BLK_BYTES-aligned start */
     size_t used, cap; /* entries */
+    uint32_t *bpart;  /* [cap / BLK] partition of each block */
 };
+
+/* Partition of a hash: its high 32 bits scaled to [0, np). */
+static inline size_t part_of(uint64_t h, size_t np)
+{
+    return (size_t)(((h >> 32) * (uint64_t)np) >> 32);
+}
 
 static inline uint64_t mix(uint64_t x, uint64_t seed)
 {
@@ -105,22 +112,22 @@ static inline uint64_t mix(uint64_t x, uint64_t seed)
     return x;
 }
 
-static int pbuf_grow(struct pbuf *b, struct arena *a)
+/* A new block for partition p; *cur is its write position. 0 or -ENOMEM. */
+static int blk_new(struct arena *a, size_t p, struct pent **cur)
 {
-    if (b->nblk == b->capblk) {
-        size_t nc = b->capblk ? b->capblk * 2 : 8;
-        struct pent **v = dm_reallocarray(b->blk, nc, sizeof(*v));
-        if (!v)
-            return -ENOMEM;
-        b->blk = v;
-        b->capblk = nc;
-    }
     if (a->cap - a->used < BLK)
         return -ENOMEM;
-    b->blk[b->nblk++] = b->cur = a->v + a->used;
-    b->end = b->cur + BLK;
+    a->bpart[a->used / BLK] = (uint32_t)p;
+    /* the block's first entry stays unused: a fresh position is never aligned, a full
+     * block's end always is */
+    *cur = a->v + a->used + 1;
     a->used += BLK;
     return 0;
+}
+
+static inline int at_block_end(const struct pent *cur)
+{
+    return ((uintptr_t)cur & (BLK_BYTES - 1)) == 0;
 }
 
 /* ---- key extraction ---- */
@@ -141,9 +148,10 @@ struct top_ctx {
     uint64_t **peer_bits;        /* per slot: [group][peer words] bitmaps, or NULL = sets */
     size_t peer_words;           /* words per group bitmap */
     uint32_t *dense_group;       /* dense key -> group index (peers pass) */
-    /* radix-partitioned aggregation (pairs, wide extras): per slot, NPART buffers */
+    /* radix-partitioned aggregation (pairs, wide extras) */
     int partitioned;
-    struct pbuf **parts;         /* [slot][NPART] */
+    size_t npart;
+    struct pent ***cur;          /* [slot][npart] write positions (NULL = no block yet) */
     struct arena *arenas;        /* per slot */
     struct dm__umap *wide;       /* per slot: rows with sent / recv >= 2^32 - 1 */
     struct dm__agg *nullagg;     /* per slot: rows whose key is null */
@@ -217,7 +225,6 @@ static void part_fn(struct top_ctx *c, const uint32_t *sel, size_t n, unsigned s
     uint64_t *vs = c->gs[slot], *vr = c->gr[slot];
     dm__gather_u64(&t->cols[DM_C_SENT], sel, n, vs);
     dm__gather_u64(&t->cols[DM_C_RECV], sel, n, vr);
-    struct pbuf *parts = c->parts[slot];
     for (size_t i = 0; i < n; i++) {
         uint64_t key = k[i];
         if (key == NULL_KEY) {
@@ -238,12 +245,13 @@ static void part_fn(struct top_ctx *c, const uint32_t *sel, size_t n, unsigned s
             g->recv += vr[i];
             continue;
         }
-        struct pbuf *b = &parts[mix(key, c->seed) >> (64 - PBITS)];
-        if (b->cur == b->end && pbuf_grow(b, &c->arenas[slot])) {
+        size_t p = part_of(mix(key, c->seed), c->npart);
+        struct pent **cur = &c->cur[slot][p];
+        if (at_block_end(*cur) && blk_new(&c->arenas[slot], p, cur)) {
             c->oom = 1;
             return;
         }
-        *b->cur++ = (struct pent){key, (uint32_t)vs[i], (uint32_t)vr[i]};
+        *(*cur)++ = (struct pent){key, (uint32_t)vs[i], (uint32_t)vr[i]};
     }
 }
 
@@ -260,17 +268,18 @@ static void top_fn(void *p, const uint32_t *sel, size_t n, unsigned slot)
         /* the common case in one pass: no intermediate arrays */
         const uint32_t *src = dm_table_src(t), *dst = dm_table_dst(t);
         const uint32_t *vs = ps->v, *vr = pr->v;
-        struct pbuf *parts = c->parts[slot];
+        struct pent **curs = c->cur[slot];
         struct arena *a = &c->arenas[slot];
+        size_t np = c->npart;
         for (size_t i = 0; i < n; i++) {
             size_t r = sel[i];
             uint64_t key = (uint64_t)src[r] << 32 | dst[r];
-            struct pbuf *b = &parts[mix(key, c->seed) >> (64 - PBITS)];
-            if (b->cur == b->end && pbuf_grow(b, a)) {
+            size_t pi = part_of(mix(key, c->seed), np);
+            if (at_block_end(curs[pi]) && blk_new(a, pi, &curs[pi])) {
                 c->oom = 1;
                 return;
             }
-            *b->cur++ = (struct pent){key, vs[r], vr[r]};
+            *curs[pi]++ = (struct pent){key, vs[r], vr[r]};
         }
         return;
     }
@@ -395,11 +404,6 @@ static void free_slots(struct top_ctx *c, unsigned slots)
             dm__umap_release(&c->maps[s]);
         if (c->peer_sets)
             dm__umap_release(&c->peer_sets[s]);
-        if (c->parts && c->parts[s]) {
-            for (unsigned p = 0; p < NPART; p++)
-                dm_free(c->parts[s][p].blk);
-            dm_free(c->parts[s]);
-        }
         if (c->wide)
             dm__umap_release(&c->wide[s]);
         if (c->gs)
@@ -407,10 +411,14 @@ static void free_slots(struct top_ctx *c, unsigned slots)
         if (c->gr)
             dm_free(c->gr[s]);
     }
-    for (unsigned s = 0; c->arenas && s < slots; s++)
-        dm_free(c->arenas[s].v);
+    for (unsigned s = 0; c->arenas && s < slots; s++) {
+        dm_free(c->arenas[s].raw);
+        dm_free(c->arenas[s].bpart);
+    }
+    for (unsigned s = 0; c->cur && s < slots; s++)
+        dm_free(c->cur[s]);
+    dm_free(c->cur);
     dm_free(c->arenas);
-    dm_free(c->parts);
     dm_free(c->wide);
     dm_free(c->nullagg);
     dm_free(c->gs);
@@ -616,15 +624,22 @@ struct ptab {
     size_t nslots, n;
 };
 
+/* A worker's candidates: the best groups of the partitions it aggregated. */
+struct cands {
+    struct group *v;
+    size_t n, cap;
+    uint64_t groups; /* distinct keys of those partitions */
+};
+
 struct p2_ctx {
     struct top_ctx *c;
     unsigned slots;
     size_t limit;
     enum dm_metric by;
-    struct group **cand; /* [NPART] each partition's best groups */
-    size_t *ncand;
-    uint64_t *ngroups;   /* [NPART] distinct keys */
-    struct ptab *tab;    /* per worker */
+    const size_t *boff;   /* [npart + 1] a partition's blocks: blist[boff[p] .. boff[p+1]) */
+    const uint64_t *blist; /* slot << 32 | block index */
+    struct cands *cand;   /* per worker */
+    struct ptab *tab;     /* per worker */
     _Atomic int oom;
 };
 
@@ -681,33 +696,34 @@ static void p2_task(void *p, size_t part, unsigned worker)
     if (x->oom)
         return;
     struct ptab *tab = &x->tab[worker]; /* reused, at the size an earlier partition grew it */
-    if (!tab->nslots && ptab_alloc(tab, 4096)) {
+    if (!tab->nslots && ptab_alloc(tab, 1024)) {
         x->oom = 1;
         return;
     }
     memset(tab->k, 0xff, tab->nslots * sizeof(*tab->k));
     tab->n = 0;
-    for (unsigned s = 0; s < x->slots; s++) {
-        const struct pbuf *b = &c->parts[s][part];
-        for (size_t bi = 0; bi < b->nblk; bi++) {
-            const struct pent *v = b->blk[bi], *ve = bi + 1 < b->nblk ? v + BLK : b->cur;
-            for (; v < ve; v++) {
-                if ((tab->n + 1) * 2 > tab->nslots && ptab_grow(tab, c->seed)) {
-                    x->oom = 1;
-                    return;
-                }
-                struct dm__agg *g = ptab_get(tab, v->key, mix(v->key, c->seed));
-                g->flows++;
-                g->sent += v->s;
-                g->recv += v->r;
+    for (size_t bi = x->boff[part]; bi < x->boff[part + 1]; bi++) {
+        unsigned s = (unsigned)(x->blist[bi] >> 32);
+        const struct pent *v = c->arenas[s].v + (size_t)(uint32_t)x->blist[bi] * BLK + 1;
+        const struct pent *ve = v + (BLK - 1), *cur = c->cur[s][part];
+        if (cur >= v && cur < ve) /* the partition's last block of this thread */
+            ve = cur;
+        for (; v < ve; v++) {
+            if ((tab->n + 1) * 2 > tab->nslots && ptab_grow(tab, c->seed)) {
+                x->oom = 1;
+                return;
             }
+            struct dm__agg *g = ptab_get(tab, v->key, mix(v->key, c->seed));
+            g->flows++;
+            g->sent += v->s;
+            g->recv += v->r;
         }
     }
     for (unsigned s = 0; s < x->slots; s++) {
         const struct dm__umap *wm = &c->wide[s];
         for (size_t i = 0; i < wm->n; i++) {
             uint64_t h = mix(wm->keys[i], c->seed);
-            if (h >> (64 - PBITS) != part)
+            if (part_of(h, c->npart) != part)
                 continue;
             if ((tab->n + 1) * 2 > tab->nslots && ptab_grow(tab, c->seed)) {
                 x->oom = 1;
@@ -720,13 +736,20 @@ static void p2_task(void *p, size_t part, unsigned worker)
         }
     }
     size_t n = tab->n;
-    x->ngroups[part] = n;
+    struct cands *cd = &x->cand[worker];
+    cd->groups += n;
     size_t k = n < x->limit ? n : x->limit, nh = 0;
-    struct group *h = dm_malloc((k ? k : 1) * sizeof(*h));
-    if (!h) {
-        x->oom = 1;
-        return;
+    if (cd->cap - cd->n < k) {
+        size_t nc = cd->n + k > 2 * cd->cap ? cd->n + k : 2 * cd->cap;
+        struct group *v = dm_reallocarray(cd->v, nc, sizeof(*v));
+        if (!v) {
+            x->oom = 1;
+            return;
+        }
+        cd->v = v;
+        cd->cap = nc;
     }
+    struct group *h = cd->v + cd->n; /* this partition's heap, kept in place */
     for (size_t i = 0; i < tab->nslots; i++) {
         if (tab->k[i] == EMPTY)
             continue;
@@ -743,8 +766,7 @@ static void p2_task(void *p, size_t part, unsigned worker)
         g.order = key_order(c, NULL, g.key);
         heap_offer(h, &nh, k, &g, &x->by);
     }
-    x->cand[part] = h;
-    x->ncand[part] = nh;
+    cd->n += nh;
 }
 
 /* Phase 2 of the partitioned aggregation: the candidates (each partition's best `limit`
@@ -752,22 +774,46 @@ static void p2_task(void *p, size_t part, unsigned worker)
 static int part_collect(struct top_ctx *c, unsigned slots, size_t limit, enum dm_metric by,
                         struct group **out, size_t *nout, uint64_t *groups)
 {
+    size_t np = c->npart;
     struct p2_ctx x;
     memset(&x, 0, sizeof(x));
     x.c = c;
     x.slots = slots;
     x.limit = limit;
     x.by = by;
-    x.cand = dm_calloc(NPART, sizeof(*x.cand));
-    x.ncand = dm_calloc(NPART, sizeof(*x.ncand));
-    x.ngroups = dm_calloc(NPART, sizeof(*x.ngroups));
+    /* the blocks of each partition, by a counting sort of all threads' blocks */
+    size_t nblk = 0;
+    for (unsigned s = 0; s < slots; s++)
+        nblk += c->arenas[s].used / BLK;
+    size_t *boff = dm_calloc(np + 1, sizeof(*boff));
+    uint64_t *blist = dm_malloc((nblk ? nblk : 1) * sizeof(*blist));
+    x.cand = dm_calloc(slots, sizeof(*x.cand));
     x.tab = dm_calloc(slots, sizeof(*x.tab));
     int rc = 0;
     struct group *g = NULL;
-    if (!x.cand || !x.ncand || !x.ngroups || !x.tab)
+    if (!boff || !blist || !x.cand || !x.tab)
         rc = -ENOMEM;
+    if (!rc) {
+        for (unsigned s = 0; s < slots; s++)
+            for (size_t b = 0; b < c->arenas[s].used / BLK; b++)
+                boff[c->arenas[s].bpart[b] + 1]++;
+        for (size_t p = 0; p < np; p++)
+            boff[p + 1] += boff[p];
+        size_t *fill = dm_malloc((np ? np : 1) * sizeof(*fill));
+        if (!fill) {
+            rc = -ENOMEM;
+        } else {
+            memcpy(fill, boff, np * sizeof(*fill));
+            for (unsigned s = 0; s < slots; s++)
+                for (size_t b = 0; b < c->arenas[s].used / BLK; b++)
+                    blist[fill[c->arenas[s].bpart[b]]++] = (uint64_t)s << 32 | b;
+            dm_free(fill);
+        }
+        x.boff = boff;
+        x.blist = blist;
+    }
     if (!rc)
-        dm_pool_for(c->t->pool, NPART, p2_task, &x);
+        dm_pool_for(np > 1 ? c->t->pool : NULL, np, p2_task, &x);
     if (!rc && x.oom)
         rc = -ENOMEM;
     struct dm__agg na = {0, 0, 0, 0};
@@ -778,15 +824,15 @@ static int part_collect(struct top_ctx *c, unsigned slots, size_t limit, enum dm
     }
     size_t total = na.flows != 0;
     uint64_t ng = na.flows != 0;
-    for (unsigned p = 0; !rc && p < NPART; p++)
-        total += x.ncand[p], ng += x.ngroups[p];
+    for (unsigned w = 0; !rc && w < slots; w++)
+        total += x.cand[w].n, ng += x.cand[w].groups;
     if (!rc && !(g = dm_calloc(total ? total : 1, sizeof(*g))))
         rc = -ENOMEM;
     size_t k = 0;
-    for (unsigned p = 0; !rc && p < NPART; p++) {
-        if (x.ncand[p])
-            memcpy(&g[k], x.cand[p], x.ncand[p] * sizeof(*g));
-        k += x.ncand[p];
+    for (unsigned w = 0; !rc && w < slots; w++) {
+        if (x.cand[w].n)
+            memcpy(&g[k], x.cand[w].v, x.cand[w].n * sizeof(*g));
+        k += x.cand[w].n;
     }
     if (!rc && na.flows) {
         g[k].key = NULL_KEY;
@@ -796,16 +842,18 @@ static int part_collect(struct top_ctx *c, unsigned slots, size_t limit, enum dm
         g[k].m[DM_M_RECV] = na.recv;
         k++;
     }
-    for (unsigned p = 0; x.cand && p < NPART; p++)
-        dm_free(x.cand[p]);
-    for (unsigned w = 0; x.tab && w < slots; w++) {
-        dm_free(x.tab[w].k);
-        dm_free(x.tab[w].v);
+    for (unsigned w = 0; w < slots; w++) {
+        if (x.cand)
+            dm_free(x.cand[w].v);
+        if (x.tab) {
+            dm_free(x.tab[w].k);
+            dm_free(x.tab[w].v);
+        }
     }
     dm_free(x.cand);
-    dm_free(x.ncand);
-    dm_free(x.ngroups);
     dm_free(x.tab);
+    dm_free(boff);
+    dm_free(blist);
     if (rc) {
         dm_free(g);
         return rc;
@@ -869,19 +917,23 @@ int dm_top(const struct dm_table *t, const struct dm_top_req *q, struct dm_top_r
     else if (!c.partitioned)
         c.maps = dm_calloc(slots, sizeof(*c.maps));
     if (c.partitioned) {
-        c.parts = dm_calloc(slots, sizeof(*c.parts));
         c.wide = dm_calloc(slots, sizeof(*c.wide));
         c.nullagg = dm_calloc(slots, sizeof(*c.nullagg));
         c.gs = dm_calloc(slots, sizeof(*c.gs));
         c.gr = dm_calloc(slots, sizeof(*c.gr));
         c.arenas = dm_calloc(slots, sizeof(*c.arenas));
-        if (!c.parts || !c.wide || !c.nullagg || !c.gs || !c.gr || !c.arenas)
+        c.cur = dm_calloc(slots, sizeof(*c.cur));
+        if (!c.wide || !c.nullagg || !c.gs || !c.gr || !c.arenas || !c.cur)
             rc = -ENOMEM;
     }
     size_t rbegin = 0, rend = t->nrows;
     if (q->filter)
         dm_filter_rows(q->filter, &rbegin, &rend);
-    size_t acap = (rend > rbegin ? rend - rbegin : 0) + (size_t)NPART * BLK;
+    size_t arows = rend > rbegin ? rend - rbegin : 0;
+    c.npart = 1;
+    while (c.npart < MAX_PART && c.npart * PART_ROWS < arows)
+        c.npart *= 2;
+    size_t acap = arows + arows / (BLK - 1) + (c.npart + 1) * BLK;
     if (!c.keys || (c.dense ? !c.dense_agg : !c.partitioned && !c.maps))
         rc = -ENOMEM;
     for (unsigned s = 0; !rc && s < slots; s++) {
@@ -889,13 +941,19 @@ int dm_top(const struct dm_table *t, const struct dm_top_req *q, struct dm_top_r
             rc = -ENOMEM;
         if (c.dense && !(c.dense_agg[s] = dm__calloc_huge(c.domain, sizeof(struct dm__agg))))
             rc = -ENOMEM;
-        if (c.partitioned && (!(c.parts[s] = dm_calloc(NPART, sizeof(struct pbuf))) ||
-                              !(c.gs[s] = dm_malloc(DM_MORSEL * sizeof(uint64_t))) ||
-                              !(c.gr[s] = dm_malloc(DM_MORSEL * sizeof(uint64_t))) ||
-                              !(c.arenas[s].v = dm__malloc_huge(acap * sizeof(struct pent)))))
+        if (c.partitioned &&
+            (!(c.gs[s] = dm_malloc(DM_MORSEL * sizeof(uint64_t))) ||
+             !(c.gr[s] = dm_malloc(DM_MORSEL * sizeof(uint64_t))) ||
+             !(c.cur[s] = dm_calloc(c.npart, sizeof(struct pent *))) ||
+             !(c.arenas[s].bpart = dm_malloc((acap / BLK) * sizeof(uint32_t))) ||
+             !(c.arenas[s].raw = dm__malloc_huge((acap + BLK) * sizeof(struct pent)))))
             rc = -ENOMEM;
-        if (c.partitioned && !rc)
+        if (c.partitioned && !rc) {
+            uintptr_t base = (uintptr_t)c.arenas[s].raw;
+            base = (base + BLK_BYTES - 1) & ~(uintptr_t)(BLK_BYTES - 1);
+            c.arenas[s].v = (struct pent *)base;
             c.arenas[s].cap = acap;
+        }
     }
     if (!rc)
         rc = dm_scan(t, q->filter, top_fn, &c);
