@@ -395,18 +395,24 @@ static const uint16_t mail_in_ports[] = {25, 465, 587, 110, 995, 143, 993, 80, 4
 static const uint16_t mail_out_ports[] = {25, 465, 587};
 static const uint16_t server_out_ports[] = {80, 443};
 
-/* 1 when the host is a known mail server and every connection it opened to this peer is
- * SMTP (25, 465, 587): sending mail to other mail servers is its job. Such pairs are left to
- * role_violation and elephant, not counted as volume, rarity or beaconing. */
-static int mail_job(const struct dm__hunt_ctx *x, const struct dm__hunt_part *p,
-                    const struct dm__hunt_hostagg *h, const struct dm__hunt_pair *pr)
+/* 1 when every connection the host opened to this peer is routine work: a known mail
+ * server sending mail (SMTP: 25, 465, 587), or DNS / NTP (53, 123) to an approved resolver.
+ * Such pairs are left out of volume, pcr, rarity and beaconing (a DNS forwarder queries its
+ * upstream resolvers every few seconds, as regular as any beacon); role_violation and
+ * elephant still judge them. */
+static int routine_pair(const struct dm__hunt_ctx *x, const struct dm__hunt_part *p,
+                        const struct dm__hunt_hostagg *h, const struct dm__hunt_pair *pr)
 {
-    if (x->ip_server[h->host] != DM_HUNT_ROLE_MAIL || !x->f->dport.width || !pr->flows_init)
+    int mail = x->ip_server[h->host] == DM_HUNT_ROLE_MAIL, resolver = x->ip_resolver[pr->peer];
+    if ((!mail && !resolver) || !x->f->dport.width || !pr->flows_init)
         return 0;
     for (uint32_t j = 0; j < pr->flows; j++) {
         size_t q = pr->off + j;
-        if ((p->g.fl[q] & DM__HUNT_G_INIT) &&
-            !port_in(p->g.port[q], mail_out_ports, sizeof(mail_out_ports) / 2))
+        if (!(p->g.fl[q] & DM__HUNT_G_INIT))
+            continue;
+        uint16_t port = p->g.port[q];
+        if (!(mail && port_in(port, mail_out_ports, sizeof(mail_out_ports) / 2)) &&
+            !(resolver && (port == 53 || port == 123)))
             return 0;
     }
     return 1;
@@ -421,7 +427,7 @@ static uint64_t out_init_own(const struct dm__hunt_ctx *x, const struct dm__hunt
     uint64_t v = h->out_init;
     for (uint32_t i = 0; i < h->npairs; i++) {
         const struct dm__hunt_pair *pr = pair_at(p, h, i);
-        if (mail_job(x, p, h, pr))
+        if (routine_pair(x, p, h, pr))
             v -= pr->out_init < v ? pr->out_init : v;
     }
     return v;
@@ -444,7 +450,7 @@ static int detect_volume(struct dm__hunt_ctx *x, struct dm__hunt_part *p,
     for (uint32_t i = 0; i < h->npairs; i++) {
         const struct dm__hunt_pair *pr = pair_at(p, h, i);
         uint64_t out = server ? pr->out_init : pr->out;
-        if (out < c->min_bytes || (server && mail_job(x, p, h, pr)))
+        if (out < c->min_bytes || routine_pair(x, p, h, pr))
             continue;
         double pz = dm__hunt_robust_z(dm__hunt_logb(out), x->pair_med, x->pair_mad,
                                       x->pair_meanad);
@@ -470,7 +476,7 @@ static int detect_volume(struct dm__hunt_ctx *x, struct dm__hunt_part *p,
         size_t m = 0;
         for (uint32_t i = 0; i < h->npairs; i++) {
             const struct dm__hunt_pair *pr = pair_at(p, h, i);
-            if (own != h->out_init && mail_job(x, p, h, pr))
+            if (own != h->out_init && routine_pair(x, p, h, pr))
                 continue;
             rk[m].peer = pr->peer;
             rk[m++].v = pr->out_init;
@@ -514,7 +520,7 @@ static int detect_pcr(struct dm__hunt_ctx *x, struct dm__hunt_part *p,
         out = in = 0;
         for (uint32_t i = 0; i < h->npairs; i++) {
             const struct dm__hunt_pair *pr = pair_at(p, h, i);
-            if (!mail_job(x, p, h, pr))
+            if (!routine_pair(x, p, h, pr))
                 out += pr->out_init, in += pr->in_init;
         }
         if (out < c->min_bytes)
@@ -528,7 +534,7 @@ static int detect_pcr(struct dm__hunt_ctx *x, struct dm__hunt_part *p,
     size_t n = 0;
     for (uint32_t i = 0; i < h->npairs; i++) {
         const struct dm__hunt_pair *pr = pair_at(p, h, i);
-        if (pr->flows_init && !(mail && mail_job(x, p, h, pr))) {
+        if (pr->flows_init && !(mail && routine_pair(x, p, h, pr))) {
             rk[n].peer = pr->peer;
             rk[n++].v = pr->out_init;
         }
@@ -679,7 +685,7 @@ static int detect_rare(struct dm__hunt_ctx *x, struct dm__hunt_part *p,
     for (uint32_t i = 0; i < h->npairs; i++) {
         const struct dm__hunt_pair *pr = pair_at(p, h, i);
         if (pr->out_init < c->min_bytes || x->peer_hosts[pr->peer] > x->rare_max ||
-            mail_job(x, p, h, pr))
+            routine_pair(x, p, h, pr))
             continue;
         rk[n].peer = pr->peer;
         rk[n++].v = pr->out_init;
@@ -715,7 +721,8 @@ static int detect_beacon(struct dm__hunt_ctx *x, struct dm__hunt_part *p,
     const struct dm_hunt_config *c = x->c;
     for (uint32_t i = 0; i < h->npairs; i++) {
         const struct dm__hunt_pair *pr = pair_at(p, h, i);
-        if (pr->flows_init < c->beacon_min_flows || pr->flows_init < 4 || mail_job(x, p, h, pr))
+        if (pr->flows_init < c->beacon_min_flows || pr->flows_init < 4 ||
+            routine_pair(x, p, h, pr))
             continue;
         if (scratch_d(p, 4 * (size_t)pr->flows_init))
             return -ENOMEM;

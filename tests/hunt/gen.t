@@ -53,6 +53,13 @@ function dataset(seed, schema, rows) {
     ['volume', 'pcr', 'rare_destination', 'beacon'].includes(f.kind));
   ok(mail.length > 0 && mailHits.length === 0,
      `${tag}: mail server(s) ${mail.join(', ')} sending SMTP get no volume/pcr/rare/beacon finding (${mailHits.map((f) => f.kind).join(', ')})`);
+  // DNS to approved resolvers is routine: no volume, pcr, rarity or beacon finding whose
+  // peers are all approved resolvers
+  const resolvers = ((c.hunt || {}).approved_resolvers || []);
+  const dnsHits = res.findings.filter((f) => ['volume', 'pcr', 'rare_destination', 'beacon'].includes(f.kind) &&
+    f.peers.length > 0 && f.peers.every((ip) => resolvers.includes(ip)));
+  ok(resolvers.length > 0 && dnsHits.length === 0,
+     `${tag}: no volume/pcr/rare/beacon finding on approved resolvers only (${dnsHits.map((f) => `${f.kind} ${f.host}`).join(', ')})`);
   // every top finding's numbers come back from its filter
   for (const f of top) {
     const q = (w) => JSON.parse(run(['query', pq, '--config', cfg, '--where', w, '--summary',
