@@ -20,8 +20,10 @@ static long long parquet_rows(const char *path)
     struct dm_pq_reader *r;
     struct dm_error err;
     dm_error_clear(&err);
-    if (dm_pq_reader_open(&r, path, &err))
+    if (dm_pq_reader_open(&r, path, &err)) {
+        fprintf(stderr, "demo: %s: making the data again\n", err.msg);
         return -1;
+    }
     long long n = (long long)dm_pq_reader_meta(r)->num_rows;
     dm_pq_reader_free(r);
     return n;

@@ -529,6 +529,25 @@ out:
     return rc;
 }
 
+/* Restores the heap g[0..k) below j: a parent is "worse" (greater in group_cmp) than its
+ * children. */
+static void sift_down(struct group *g, size_t k, size_t j, enum dm_metric *by)
+{
+    for (;;) {
+        size_t l = 2 * j + 1, r = l + 1, w = j;
+        if (l < k && group_cmp(&g[l], &g[w], by) > 0)
+            w = l;
+        if (r < k && group_cmp(&g[r], &g[w], by) > 0)
+            w = r;
+        if (w == j)
+            return;
+        struct group tmp = g[j];
+        g[j] = g[w];
+        g[w] = tmp;
+        j = w;
+    }
+}
+
 /* Moves the `k` best groups (group_cmp order) to g[0..k), sorted, in O(n log k): a heap of
  * the k best so far whose root is the worst of them. Ties are fully ordered by group_cmp,
  * so the result equals that of sorting everything. */
@@ -539,40 +558,13 @@ static void select_top(struct group *g, size_t n, size_t k, enum dm_metric *by)
         return;
     }
     /* heap in g[0..k): parent is "worse" (greater in group_cmp) than its children */
-    for (size_t i = k / 2; i-- > 0;) {
-        size_t j = i;
-        for (;;) {
-            size_t l = 2 * j + 1, r = l + 1, w = j;
-            if (l < k && group_cmp(&g[l], &g[w], by) > 0)
-                w = l;
-            if (r < k && group_cmp(&g[r], &g[w], by) > 0)
-                w = r;
-            if (w == j)
-                break;
-            struct group tmp = g[j];
-            g[j] = g[w];
-            g[w] = tmp;
-            j = w;
-        }
-    }
+    for (size_t i = k / 2; i-- > 0;)
+        sift_down(g, k, i, by);
     for (size_t i = k; i < n; i++) {
         if (group_cmp(&g[i], &g[0], by) >= 0)
             continue;
         g[0] = g[i];
-        size_t j = 0;
-        for (;;) {
-            size_t l = 2 * j + 1, r = l + 1, w = j;
-            if (l < k && group_cmp(&g[l], &g[w], by) > 0)
-                w = l;
-            if (r < k && group_cmp(&g[r], &g[w], by) > 0)
-                w = r;
-            if (w == j)
-                break;
-            struct group tmp = g[j];
-            g[j] = g[w];
-            g[w] = tmp;
-            j = w;
-        }
+        sift_down(g, k, 0, by);
     }
     qsort_r(g, k, sizeof(*g), group_cmp, by);
 }
@@ -598,20 +590,7 @@ static void heap_offer(struct group *h, size_t *n, size_t k, const struct group 
     if (!k || group_cmp(x, &h[0], by) >= 0)
         return;
     h[0] = *x;
-    size_t j = 0;
-    for (;;) {
-        size_t l = 2 * j + 1, r = l + 1, w = j;
-        if (l < k && group_cmp(&h[l], &h[w], by) > 0)
-            w = l;
-        if (r < k && group_cmp(&h[r], &h[w], by) > 0)
-            w = r;
-        if (w == j)
-            break;
-        struct group tmp = h[j];
-        h[j] = h[w];
-        h[w] = tmp;
-        j = w;
-    }
+    sift_down(h, k, 0, by);
 }
 
 /* A thread's phase-2 table: keys apart from the sums so that probing touches 8 bytes a

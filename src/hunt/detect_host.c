@@ -515,16 +515,22 @@ static int detect_pcr(struct dm__hunt_ctx *x, struct dm__hunt_part *p,
     if (h->out_init < c->min_bytes)
         return 0;
     uint64_t out = h->out_init, in = h->in_init;
-    int mail = out_init_own(x, p, h) != h->out_init;
-    if (mail) { /* a mail server's ratio without the mail it sends */
-        out = in = 0;
+    int mail = 0;
+    if (x->ip_server[h->host] == DM_HUNT_ROLE_MAIL) { /* the ratio without the mail it sends */
+        uint64_t own_out = 0, own_in = 0, routine_out = 0;
         for (uint32_t i = 0; i < h->npairs; i++) {
             const struct dm__hunt_pair *pr = pair_at(p, h, i);
-            if (!routine_pair(x, p, h, pr))
-                out += pr->out_init, in += pr->in_init;
+            if (routine_pair(x, p, h, pr))
+                routine_out += pr->out_init;
+            else
+                own_out += pr->out_init, own_in += pr->in_init;
         }
-        if (out < c->min_bytes)
-            return 0;
+        mail = routine_out > 0;
+        if (mail) {
+            out = own_out, in = own_in;
+            if (out < c->min_bytes)
+                return 0;
+        }
     }
     double pcr = dm__hunt_pcr(out, in);
     if (pcr < c->pcr_threshold)
